@@ -1,0 +1,77 @@
+import nbformat
+import pytest
+
+from helpers import book
+
+CONFIG = """
+title: Test book
+repository:
+  url: https://github.com/someone/fork-of-book
+  branch: dev
+"""
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "_config.yml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_repository_comes_from_the_config(config):
+    assert book.repository(config) == ("https://github.com/someone/fork-of-book", "dev")
+
+
+def test_the_books_own_config_is_valid():
+    url, branch = book.repository()
+    assert url.startswith("https://github.com/") and branch
+
+
+@pytest.mark.parametrize("url", ["", "https://gitlab.com/a/b", "https://github.com/only-owner"])
+def test_bad_repository_url(tmp_path, url):
+    path = tmp_path / "_config.yml"
+    path.write_text(f"repository:\n  url: '{url}'\n")
+    with pytest.raises(ValueError, match="OWNER/REPO"):
+        book.repository(path)
+
+
+def test_launch_row_points_at_the_fork(config):
+    row = book.launch_row("02_x.ipynb", config)
+    assert "https://colab.research.google.com/github/someone/fork-of-book/blob/dev/notebooks/02_x.ipynb" in row
+    assert "https://github.com/someone/fork-of-book/blob/dev/notebooks/02_x.ipynb" in row
+    assert "https://raw.githubusercontent.com/someone/fork-of-book/dev/notebooks/02_x.ipynb" in row
+
+
+def test_setup_cell_installs_only_on_colab(config):
+    source = book.setup_source(["pydot"], config)
+    assert 'if "google.colab" in sys.modules:' in source
+    assert '"git+https://github.com/someone/fork-of-book@dev", "pydot"' in source
+    install = next(line for line in source.splitlines() if '"pip", "install"' in line)
+    assert "tensorflow" not in install and "keras" not in install  # never replace Colab's own
+    assert source.rstrip().endswith("helpers.setup()")
+    compile(source, "setup", "exec")
+
+
+def _notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_markdown_cell("old row", metadata={"tags": ["launch"]}),
+        nbformat.v4.new_code_cell("old setup", metadata={"tags": ["setup"]}),
+    ]
+    return nb
+
+
+def test_sync_rewrites_the_tagged_cells(config):
+    nb = _notebook()
+    assert book.sync(nb, "01_a.ipynb", config)
+    assert nb.cells[1].source == book.launch_row("01_a.ipynb", config)
+    assert nb.cells[2].source == book.setup_source(None, config)
+    assert not book.sync(nb, "01_a.ipynb", config)  # already in step
+
+
+def test_sync_needs_exactly_one_tagged_cell(config):
+    nb = _notebook()
+    nb.cells[1].metadata["tags"] = []
+    with pytest.raises(ValueError, match="exactly one cell tagged 'launch'"):
+        book.sync(nb, "01_a.ipynb", config)

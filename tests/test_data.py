@@ -1,0 +1,190 @@
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import keras
+import pytest
+from keras.src.backend import config as keras_config
+
+from helpers import data
+from tests.conftest import sha
+
+EXACT = "https://example.org/data/exact.bin"
+REBUILT = "https://example.org/data/rebuilt.bin"
+
+
+@pytest.fixture
+def cache(tmp_path):
+    folder = tmp_path / "keras-cache"
+    folder.mkdir()
+    return str(folder)
+
+
+# --- the manifest -------------------------------------------------------------------
+
+def test_read_manifest(mirror):
+    entries = data.read_manifest(mirror["dir"])
+    assert set(entries) == {EXACT, REBUILT}
+    assert entries[REBUILT].upstream_sha256 == mirror["upstream"]
+
+
+def test_missing_folder_or_manifest_says_what_to_do(tmp_path):
+    with pytest.raises(data.MirrorError, match="does not exist.*prefetch"):
+        data.read_manifest(tmp_path / "nowhere")
+    with pytest.raises(data.MirrorError, match="MANIFEST.tsv is missing.*prefetch"):
+        data.read_manifest(tmp_path)
+
+
+def test_manifest_without_a_required_column(tmp_path):
+    (tmp_path / "MANIFEST.tsv").write_text("url\tfile\nhttps://x/y\ty\n")
+    with pytest.raises(data.MirrorError, match=r"lacks the column\(s\) \['sha256'\]"):
+        data.read_manifest(tmp_path)
+
+
+# --- serving get_file ---------------------------------------------------------------
+
+def test_get_file_is_served_from_the_mirror(mirror, cache):
+    data.use_mirror(mirror["dir"])
+    path = keras.utils.get_file(origin=EXACT, cache_dir=cache)
+    assert Path(path).read_bytes() == mirror["exact"]
+    assert data.active_mirror() == str(mirror["dir"].resolve())
+
+
+def test_mirror_copy_is_accepted_in_place_of_the_upstream_hash(mirror, cache):
+    data.use_mirror(mirror["dir"])
+    # Keras hard-codes upstream's hash: the mirror's rebuilt bytes still pass,
+    path = keras.utils.get_file(origin=REBUILT, file_hash=mirror["upstream"], cache_dir=cache)
+    assert Path(path).read_bytes() == mirror["rebuilt"]
+    # and the cached copy is accepted on the next call without a new copy.
+    mtime = os.stat(path).st_mtime_ns
+    assert keras.utils.get_file(origin=REBUILT, file_hash=mirror["upstream"], cache_dir=cache) == path
+    assert os.stat(path).st_mtime_ns == mtime
+
+
+def test_a_wrong_hash_is_still_rejected(mirror, cache):
+    data.use_mirror(mirror["dir"])
+    with pytest.raises(ValueError, match="Incomplete or corrupted"):
+        keras.utils.get_file(origin=EXACT, file_hash=sha(b"something else"), cache_dir=cache)
+
+
+def test_corrupt_mirror_file_names_it_and_both_hashes_and_deletes_nothing(mirror, cache):
+    data.use_mirror(mirror["dir"])
+    bad = mirror["dir"] / "rebuilt.bin"
+    bad.write_bytes(b"truncated")
+    # A stale cached copy that Keras would want to replace:
+    cached = Path(cache) / "datasets" / "rebuilt.bin"
+    cached.parent.mkdir()
+    cached.write_bytes(b"stale cached copy")
+    with pytest.raises(data.MirrorError) as error:
+        keras.utils.get_file(origin=REBUILT, file_hash=mirror["upstream"], cache_dir=cache)
+    message = str(error.value)
+    assert str(bad) in message and sha(mirror["rebuilt"]) in message and sha(b"truncated") in message
+    assert bad.read_bytes() == b"truncated"  # the staged file is still there
+    assert cached.read_bytes() == b"stale cached copy"  # and so is the cached one
+
+
+def test_manifest_listing_a_missing_file(mirror, cache):
+    (mirror["dir"] / "exact.bin").unlink()
+    data.use_mirror(mirror["dir"])  # the other entries stay usable
+    with pytest.raises(data.MirrorError, match="lists exact.bin .* does not exist"):
+        keras.utils.get_file(origin=EXACT, cache_dir=cache)
+    assert keras.utils.get_file(origin=REBUILT, file_hash=mirror["upstream"], cache_dir=cache)
+
+
+def test_url_missing_from_the_mirror_says_how_to_add_it(mirror, cache):
+    data.use_mirror(mirror["dir"])
+    with pytest.raises(data.MirrorError, match="not in the data mirror.*prefetch"):
+        keras.utils.get_file(origin="http://127.0.0.1:9/absent.bin", cache_dir=cache)
+
+
+def test_datasets_use_the_mirror_too(mirror, tmp_path, monkeypatch):
+    import numpy as np
+
+    arrays = tmp_path / "arrays.npz"
+    rng = np.random.default_rng(0)
+    np.savez(arrays, x_train=rng.integers(0, 255, (6, 28, 28), dtype="uint8"), y_train=np.arange(6),
+             x_test=rng.integers(0, 255, (2, 28, 28), dtype="uint8"), y_test=np.arange(2))
+    content = arrays.read_bytes()
+    (mirror["dir"] / "mnist.npz").write_bytes(content)
+    upstream = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # Keras's MNIST hash
+    rows = list(data.read_manifest(mirror["dir"]).values())
+    data.write_manifest(mirror["dir"], [r.__dict__ for r in rows] + [{
+        "url": "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz", "file": "mnist.npz",
+        "sha256": sha(content), "upstream_sha256": upstream}])
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path / "home"))
+    monkeypatch.setenv("BOOK_DATA_MIRROR", str(mirror["dir"]))
+    assert data.use_mirror_from_env() == str(mirror["dir"])
+    (x_train, y_train), (x_test, _) = keras.datasets.mnist.load_data()
+    assert x_train.shape == (6, 28, 28) and x_test.shape == (2, 28, 28) and list(y_train) == list(range(6))
+
+
+def test_without_the_variable_nothing_is_mirrored():
+    assert data.use_mirror_from_env() is None and data.active_mirror() is None
+
+
+# --- prefetch, against a server on loopback ----------------------------------------
+
+@pytest.fixture
+def server(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.bin").write_bytes(b"A" * 5000)
+    (site / "b.txt").write_bytes(b"bee\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.log_message = lambda *args: None
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_prefetch_downloads_and_writes_a_manifest(server, tmp_path, cache):
+    out = tmp_path / "new-mirror"
+    urls = [f"{server}/a.bin", f"{server}/b.txt"]
+    data.prefetch(out, urls)
+    entries = data.read_manifest(out)
+    assert entries[urls[0]].sha256 == sha(b"A" * 5000) and entries[urls[1]].file == "b.txt"
+    assert data.check(out) == []
+    data.use_mirror(out)  # and the new mirror serves get_file
+    assert Path(keras.utils.get_file(origin=urls[1], cache_dir=cache)).read_bytes() == b"bee\n"
+
+
+def test_prefetch_resumes_and_keeps_what_it_has(server, tmp_path, capsys):
+    out = tmp_path / "m"
+    data.prefetch(out, [f"{server}/a.bin"])
+    data.prefetch(out, [f"{server}/a.bin", f"{server}/b.txt"])
+    printed = capsys.readouterr().out
+    assert "kept       a.bin" in printed and f"download   {server}/b.txt" in printed
+    assert len(data.read_manifest(out)) == 2
+
+
+def test_prefetch_failure_keeps_earlier_files(server, tmp_path):
+    out = tmp_path / "m"
+    with pytest.raises(data.MirrorError, match="Could not download .*missing.bin.*run the same command again"):
+        data.prefetch(out, [f"{server}/a.bin", f"{server}/missing.bin"])
+    assert (out / "a.bin").exists() and list(data.read_manifest(out)) == [f"{server}/a.bin"]
+
+
+def test_prefetch_refuses_clashing_names(tmp_path):
+    with pytest.raises(data.MirrorError, match="same name"):
+        data.prefetch(tmp_path, ["http://127.0.0.1:9/x/a.bin", "http://127.0.0.1:9/y/a.bin"])
+
+
+def test_command_line(server, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert data.main(["prefetch", str(out), "--url", f"{server}/b.txt"]) == 0
+    assert data.main(["check", str(out)]) == 0
+    (out / "b.txt").write_bytes(b"changed")
+    assert data.main(["check", str(out)]) == 1
+    assert "fails its check" in capsys.readouterr().err
+    assert data.main(["check", str(tmp_path / "nowhere")]) == 1
+
+
+def test_book_urls_match_the_shared_mirror():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "mirror"
+    if not shared.is_dir():
+        pytest.skip("no shared mirror beside this checkout")
+    assert set(data.BOOK_URLS) <= set(data.read_manifest(shared))

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from helpers.plots import plot_history, plot_images
+
+
+class FakeHistory:
+    def __init__(self, history):
+        self.history = history
+
+
+H = {"loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.7, 0.8], "val_loss": [1.1, 0.6, 0.5],
+     "val_accuracy": [0.4, 0.6, 0.7]}
+
+
+def test_history_one_panel_per_metric_with_validation():
+    fig = plot_history(FakeHistory(H))
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    loss_axis = fig.axes[0]
+    assert loss_axis.get_ylabel() == "loss"
+    assert [line.get_label() for line in loss_axis.lines] == ["training", "validation"]
+    assert list(loss_axis.lines[1].get_ydata()) == H["val_loss"]
+
+
+def test_history_accepts_a_plain_dict_and_chosen_metrics():
+    fig = plot_history(H, metrics=["accuracy"], title="t")
+    assert len(fig.axes) == 1 and fig.axes[0].get_ylabel() == "accuracy"
+
+
+def test_history_compares_runs():
+    other = {k: [v + 0.1 for v in vals] for k, vals in H.items()}
+    fig = plot_history({"plain": FakeHistory(H), "augmented": other}, metrics=["loss"])
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == ["plain: training", "plain: validation", "augmented: training", "augmented: validation"]
+
+
+def test_history_errors():
+    with pytest.raises(ValueError, match="needs the History"):
+        plot_history({})
+    with pytest.raises(ValueError, match="not logged"):
+        plot_history(FakeHistory(H), metrics=["auc"])
+
+
+@pytest.mark.parametrize("shape", [(10, 28, 28), (10, 28, 28, 1), (10, 32, 32, 3)])
+def test_images_grid(shape):
+    images = np.random.default_rng(0).integers(0, 255, shape).astype("uint8")
+    fig = plot_images(images, captions=[str(i) for i in range(10)], ncols=4)
+    assert len(fig.axes) == 12  # 3 rows of 4, two empty
+    assert fig.axes[9].get_title() == "9" and not fig.axes[11].images
+
+
+def test_images_float_pixels_in_0_255_are_shown():
+    fig = plot_images(np.full((2, 8, 8, 3), 200.0))
+    assert fig.axes[0].images[0].get_array().max() == 200
+
+
+def test_images_errors():
+    with pytest.raises(ValueError, match="shaped"):
+        plot_images(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="captions"):
+        plot_images(np.zeros((3, 8, 8)), captions=["a"])
