@@ -10,7 +10,9 @@ export BOOK_DATA_MIRROR
 export PYTHONHASHSEED = 0
 export TF_CPP_MIN_LOG_LEVEL = 2
 
-.PHONY: book test unit notebooks site stamps run clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: book test setup graphviz unit notebooks site run clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,25 +20,32 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
 
+# keras.utils.plot_model needs Graphviz's `dot` (Colab has it already).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz; } \
+	|| { echo "Could not install Graphviz: install it yourself (https://graphviz.org/download/)."; exit 1; }
+
+setup: $(STAMP) graphviz
+
 ## make book: set up and build the site into _build/html
-book: $(STAMP) site
+book: setup site
 	@echo "The book is built: open _build/html/index.html in a browser."
 
-site: $(STAMP)
+site: setup
 	$(BIN)/jupyter-book build --path-output . -W --keep-going .
 
 ## make test: set up, then helpers unit tests, every chapter in quick mode, and the site with -W
 test: unit notebooks site
 
-unit: $(STAMP)
+unit: setup
 	$(BIN)/python -m pytest -q tests
 
-notebooks: $(STAMP)
+notebooks: setup
 	BOOK_QUICK=1 $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env \
 		-p no:cacheprovider notebooks
 
 ## make run NB=notebooks/02_sequential_models.ipynb: a full run that refreshes a chapter's outputs
-run: $(STAMP)
+run: setup
 	$(BIN)/python -m helpers.run $(NB)
 
 clean:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from . import book
 from .device import RUN_INFO_ENV
@@ -62,10 +62,13 @@ def run(path: str | os.PathLike[str], timeout: int = 3600) -> dict:
         start = time.perf_counter()
         try:
             client.execute()
-        except CellExecutionError as error:
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
             failed = path.with_suffix(".failed.ipynb")
             nbformat.write(nb, failed)
-            raise RunError(f"{path.name} failed; it was not overwritten. The partial run is in {failed}.\n{error}") from error
+            hint = " (the kernel died: out of memory?)" if isinstance(error, DeadKernelError) else ""
+            raise RunError(
+                f"{path.name} failed{hint}; it was not overwritten. The partial run is in {failed}.\n{error}"
+            ) from error
         finally:
             if previous is None:
                 os.environ.pop(RUN_INFO_ENV, None)

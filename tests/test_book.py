@@ -75,3 +75,17 @@ def test_sync_needs_exactly_one_tagged_cell(config):
     nb.cells[1].metadata["tags"] = []
     with pytest.raises(ValueError, match="exactly one cell tagged 'launch'"):
         book.sync(nb, "01_a.ipynb", config)
+
+
+def test_sync_command_updates_stale_chapters(tmp_path, monkeypatch, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(_notebook(), notebooks / "01_a.ipynb")
+    monkeypatch.setattr(book, "ROOT", tmp_path)
+    monkeypatch.setattr(book, "NOTEBOOKS", notebooks)
+    assert [p.name for p in book.chapters()] == ["01_a.ipynb"]
+    assert book.main(["sync"]) == 0
+    assert "updated notebooks/01_a.ipynb" in capsys.readouterr().out
+    nb = nbformat.read(notebooks / "01_a.ipynb", as_version=4)
+    assert nb.cells[1].source == book.launch_row("01_a.ipynb")
+    assert book.main(["sync"]) == 0 and capsys.readouterr().out == ""  # nothing left to do

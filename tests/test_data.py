@@ -188,3 +188,17 @@ def test_book_urls_match_the_shared_mirror():
     if not shared.is_dir():
         pytest.skip("no shared mirror beside this checkout")
     assert set(data.BOOK_URLS) <= set(data.read_manifest(shared))
+
+
+def test_sha256_of(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    assert data.sha256_of(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_stop_mirror_goes_back_to_plain_downloads(mirror, cache):
+    data.use_mirror(mirror["dir"])
+    data.stop_mirror()
+    assert data.active_mirror() is None
+    with pytest.raises(Exception, match="URL fetch failure"):  # Keras's own error: not served any more
+        keras.utils.get_file(origin="http://127.0.0.1:9/exact.bin", cache_dir=cache)

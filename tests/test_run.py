@@ -60,3 +60,11 @@ def test_a_chapter_without_its_set_up_cell_is_refused(tmp_path):
 def test_missing_notebook(tmp_path):
     with pytest.raises(run.RunError, match="does not exist"):
         run.run(tmp_path / "nope.ipynb")
+
+
+def test_a_dying_kernel_is_reported_and_nothing_is_overwritten(tmp_path):
+    path = _chapter(tmp_path, "import os\nos._exit(1)")
+    before = path.read_bytes()
+    with pytest.raises(run.RunError, match="the kernel died"):
+        run.run(path)
+    assert path.read_bytes() == before
