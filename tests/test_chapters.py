@@ -30,6 +30,12 @@ TARGETS = {
         "mnist_cnn_test_accuracy": lambda a: a >= 0.99,
         "fashion_cnn_test_accuracy": lambda a: a >= 0.91,
     },
+    "03_data_pipelines": {
+        "tfdata_speedup": lambda s: s >= 1.5,
+        "catsdogs_val_accuracy_augmented": lambda a: a >= 0.72,
+        "imdb_text_test_accuracy": lambda a: a >= 0.85,
+        "export_roundtrip_max_abs_diff": lambda d: 0.0 <= d < 1e-5,
+    },
     "04_functional_api": {
         "residual_fashion_test_accuracy": lambda a: a >= 0.92,
         "siamese_pair_accuracy": lambda a: a >= 0.95,
@@ -120,6 +126,11 @@ def test_chapter_ends_with_summary_exercises_and_results(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert _tagged(nb, book.RESULTS_TAG) == [code[-1]], "the last code cell, alone, is tagged 'results'"
     assert isinstance(_results(nb), dict)
+
+
+def test_augmentation_beats_no_augmentation():
+    results = _results(_load(book.NOTEBOOKS / "03_data_pipelines.ipynb"))
+    assert results["catsdogs_val_accuracy_augmented"] > results["catsdogs_val_accuracy_plain"]
 
 
 @pytest.mark.parametrize("stem", sorted(TARGETS))
