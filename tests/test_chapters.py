@@ -75,10 +75,12 @@ def _tagged(nb, tag):
     return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
 
 
+def _printed(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
 def _results(nb):
-    cell = _tagged(nb, book.RESULTS_TAG)[0]
-    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-    return json.loads(text)
+    return json.loads(_printed(_tagged(nb, book.RESULTS_TAG)[0]))
 
 
 def test_the_book_has_its_chapters():
@@ -113,8 +115,7 @@ def test_chapter_opens_with_title_launch_row_and_set_up(path):
     assert _tagged(nb, book.SETUP_TAG) == [setup]
     extra = nb.metadata.get("book", {}).get("colab_packages", [])
     assert setup.source == book.setup_source(extra), "run `python -m helpers.book sync`"
-    printed = "".join(o.get("text", "") for o in setup.outputs if o.output_type == "stream")
-    assert "full mode" in printed, f"{path.name}: the set-up cell's output does not say full mode"
+    assert "full mode" in _printed(setup), f"{path.name}: the set-up cell's output does not say full mode"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
