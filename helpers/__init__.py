@@ -1,8 +1,10 @@
-"""Helpers for the Keras book: set-up, run modes, the data mirror, plots, results.
+"""Helpers for the Keras book: set-up, modes, data mirror, plots, results.
 
 Every chapter starts with ``import helpers; helpers.setup()``. Each function's
 docstring says in which chapter it is introduced.
 """
+
+__version__ = "0.2.0"  # before the imports: helpers.device reads it
 
 from .data import MirrorError, use_mirror
 from .device import RunInfo, setup
@@ -23,4 +25,3 @@ __all__ = [
     "subset",
     "use_mirror",
 ]
-__version__ = "0.1.0"

@@ -1,8 +1,13 @@
 """``setup()``: the first code cell of every chapter calls it.
 
-Introduced in chapter 1. It makes runs repeatable (seeds), finds the
+Introduced in chapter 1. It seeds every random number generator, finds the
 accelerator, turns on the offline data mirror when ``BOOK_DATA_MIRROR`` is
 set, and prints one line saying what the chapter runs on.
+
+Seeds make a run on the same CPU with the same versions repeat itself. They
+do not make runs identical across machines, versions or thread counts, and
+on a GPU many kernels (cuDNN convolutions' backward passes, atomics in
+reductions) are non-deterministic, so numbers differ slightly between runs.
 """
 
 from __future__ import annotations
@@ -14,31 +19,39 @@ import platform
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterator
 
-from . import data, modes
+from . import __version__, data, modes
 
 RUN_INFO_ENV = "BOOK_RUN_INFO"
 COLAB_GPU_HINT = "for a GPU on Colab: Runtime > Change runtime type > T4 GPU"
 
 
 # Start-up chatter that TensorFlow's C++ runtime writes to stderr on a machine
-# without CUDA; it means nothing to a reader and is dropped. Anything else passes.
+# without CUDA; it means nothing to a reader and is dropped. Anything else
+# passes.
 NATIVE_NOISE = re.compile(
-    r"All log messages before absl::InitializeLog|cudart_stub\.cc|failed call to cuInit"
-    r"|cpu_feature_guard\.cc|To enable the following instructions|rebuild TensorFlow with"
-    r"|Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered"
+    r"All log messages before absl::InitializeLog|cudart_stub\.cc|failed "
+    r"call to cuInit"
+    r"|cpu_feature_guard\.cc|To enable the following instructions|rebuild "
+    r"TensorFlow with"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory|computation placer "
+    r"already registered"
     r"|TF-TRT Warning|oneDNN custom operations are on"
 )
 
 
 @contextlib.contextmanager
 def quiet_native_logs() -> Iterator[None]:
-    """Drop TensorFlow's CPU-only start-up chatter from stderr; keep every other line."""
+    """Drop TensorFlow's CPU start-up chatter from stderr; keep the rest."""
     try:
         fd = sys.__stderr__.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr: nothing to filter
+    except (
+        AttributeError,
+        OSError,
+        ValueError,
+    ):  # no real stderr: nothing to filter
         yield
         return
     sys.stderr.flush()
@@ -51,8 +64,13 @@ def quiet_native_logs() -> Iterator[None]:
             os.dup2(saved, fd)
             os.close(saved)
             capture.seek(0)
-            kept = [line for line in capture.read().decode(errors="replace").splitlines(keepends=True)
-                    if line.strip() and not NATIVE_NOISE.search(line)]
+            kept = [
+                line
+                for line in capture.read()
+                .decode(errors="replace")
+                .splitlines(keepends=True)
+                if line.strip() and not NATIVE_NOISE.search(line)
+            ]
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
@@ -70,6 +88,7 @@ class RunInfo:
     python: str
     mode: str
     mirror: str | None
+    helpers: str
 
     def line(self) -> str:
         """The one line :func:`setup` prints."""
@@ -81,8 +100,6 @@ class RunInfo:
         ]
         if self.mixed_precision:
             parts.append("mixed precision")
-        if self.mirror:
-            parts.append("data mirror on")
         text = " · ".join(parts)
         return text if self.gpus else f"{text} — {COLAB_GPU_HINT}"
 
@@ -94,7 +111,12 @@ def _supports_mixed_precision(details: dict) -> bool:
 
 
 def setup(seed: int = 42, mixed_precision: bool = False) -> RunInfo:
-    """Seed everything, configure GPUs, enable the data mirror, print one line.
+    """Seed the generators, set up GPUs and the data mirror, print one line.
+
+    ``seed`` goes to Python, NumPy and TensorFlow
+    (``keras.utils.set_random_seed``): the same data splits, initial weights
+    and shuffles every run. That repeats a CPU run exactly; on a GPU some
+    kernels are non-deterministic, so results vary a little between runs.
 
     ``mixed_precision=True`` switches Keras to ``mixed_float16``, but only on a
     GPU that runs float16 fast; elsewhere it stays ``float32`` and the line
@@ -113,11 +135,17 @@ def setup(seed: int = 42, mixed_precision: bool = False) -> RunInfo:
         try:
             tf.config.experimental.set_memory_growth(gpu, True)
         except RuntimeError:
-            pass  # the GPU is already initialised (setup() ran before): growth is set then
+            # The GPU is already initialised (setup() ran before): growth is
+            # set then.
+            pass
         details = tf.config.experimental.get_device_details(gpu)
         names.append(details.get("device_name", gpu.name))
-        mixed = mixed or (mixed_precision and _supports_mixed_precision(details))
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
+        mixed = mixed or (
+            mixed_precision and _supports_mixed_precision(details)
+        )
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if mixed else "float32"
+    )
     if names:
         device = "GPU: " + ", ".join(names)
     else:
@@ -131,6 +159,7 @@ def setup(seed: int = 42, mixed_precision: bool = False) -> RunInfo:
         python=platform.python_version(),
         mode=mode,
         mirror=data.use_mirror_from_env(),
+        helpers=__version__,
     )
     print(info.line())
     record = os.environ.get(RUN_INFO_ENV)

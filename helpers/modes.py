@@ -9,7 +9,8 @@ themselves; they ask these functions for a size and get the right one.
 from __future__ import annotations
 
 import os
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -48,10 +49,12 @@ def choose(full: T, quick: T) -> T:
 
 
 def epochs(full: int, quick: int = 1) -> int:
-    """Number of training epochs: ``full`` normally, ``quick`` in quick mode."""
+    """Training epochs: ``full`` normally, ``quick`` in quick mode."""
     for name, value in (("full", full), ("quick", quick)):
         if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"epochs({name}={value!r}): epochs must be a positive integer.")
+            raise ValueError(
+                f"epochs({name}={value!r}): epochs must be a positive integer."
+            )
     return int(choose(full, quick))
 
 
@@ -61,21 +64,27 @@ def subset(
     """Take the same random rows from each array.
 
     In full mode, ``full`` rows (all rows when ``full`` is None, in their
-    original order); in quick mode, ``quick`` rows. Arrays must have the same
-    length. A single array in gives a single array back.
+    original order); in quick mode, ``quick`` rows. Inputs must have the same
+    length; lists and arrays alike come back as NumPy arrays in both modes. A
+    single input gives a single array back.
     """
     if not arrays:
         raise ValueError("subset() needs at least one array.")
     lengths = {len(a) for a in arrays}
     if len(lengths) != 1:
-        raise ValueError(f"subset(): arrays have different lengths {sorted(lengths)}; pass matching arrays.")
+        raise ValueError(
+            f"subset(): arrays have different lengths {sorted(lengths)}; "
+            "pass matching arrays."
+        )
     (length,) = lengths
     n = choose(full, quick)
     if n is None or n >= length:
-        picked: Sequence[np.ndarray] = arrays
+        picked: Sequence[np.ndarray] = [np.asarray(a) for a in arrays]
     else:
         if n < 1:
-            raise ValueError(f"subset(): asked for {n} rows; ask for at least 1.")
+            raise ValueError(
+                f"subset(): asked for {n} rows; ask for at least 1."
+            )
         rows = np.random.default_rng(seed).permutation(length)[:n]
         picked = [np.asarray(a)[rows] for a in arrays]
     return picked[0] if len(picked) == 1 else tuple(picked)

@@ -28,17 +28,35 @@ def sha(content: bytes) -> str:
 
 @pytest.fixture
 def mirror(tmp_path):
-    """A mirror folder with two files: one exact, one whose bytes differ from upstream."""
+    """A mirror folder of two files: one exact, one whose bytes differ."""
     folder = tmp_path / "mirror"
     folder.mkdir()
-    exact, rebuilt = b"exact bytes\n" * 100, b"same arrays, other zip bytes\n" * 50
+    exact, rebuilt = (
+        b"exact bytes\n" * 100,
+        b"same arrays, other zip bytes\n" * 50,
+    )
     (folder / "exact.bin").write_bytes(exact)
     (folder / "rebuilt.bin").write_bytes(rebuilt)
     upstream = sha(b"what upstream serves")
     rows = [
-        {"url": "https://example.org/data/exact.bin", "file": "exact.bin", "sha256": sha(exact), "kind": "exact"},
-        {"url": "https://example.org/data/rebuilt.bin", "file": "rebuilt.bin", "sha256": sha(rebuilt),
-         "upstream_sha256": upstream, "kind": "same-arrays"},
+        {
+            "url": "https://example.org/data/exact.bin",
+            "file": "exact.bin",
+            "sha256": sha(exact),
+            "kind": "exact",
+        },
+        {
+            "url": "https://example.org/data/rebuilt.bin",
+            "file": "rebuilt.bin",
+            "sha256": sha(rebuilt),
+            "upstream_sha256": upstream,
+            "kind": "same-arrays",
+        },
     ]
     data.write_manifest(folder, rows)
-    return {"dir": folder, "exact": exact, "rebuilt": rebuilt, "upstream": upstream}
+    return {
+        "dir": folder,
+        "exact": exact,
+        "rebuilt": rebuilt,
+        "upstream": upstream,
+    }

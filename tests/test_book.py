@@ -1,7 +1,7 @@
 import nbformat
 import pytest
 
-from helpers import book
+from tools import book
 
 CONFIG = """
 title: Test book
@@ -19,7 +19,10 @@ def config(tmp_path):
 
 
 def test_repository_comes_from_the_config(config):
-    assert book.repository(config) == ("https://github.com/someone/fork-of-book", "dev")
+    assert book.repository(config) == (
+        "https://github.com/someone/fork-of-book",
+        "dev",
+    )
 
 
 def test_the_books_own_config_is_valid():
@@ -27,7 +30,9 @@ def test_the_books_own_config_is_valid():
     assert url.startswith("https://github.com/") and branch
 
 
-@pytest.mark.parametrize("url", ["", "https://gitlab.com/a/b", "https://github.com/only-owner"])
+@pytest.mark.parametrize(
+    "url", ["", "https://gitlab.com/a/b", "https://github.com/only-owner"]
+)
 def test_bad_repository_url(tmp_path, url):
     path = tmp_path / "_config.yml"
     path.write_text(f"repository:\n  url: '{url}'\n")
@@ -37,17 +42,32 @@ def test_bad_repository_url(tmp_path, url):
 
 def test_launch_row_points_at_the_fork(config):
     row = book.launch_row("02_x.ipynb", config)
-    assert "https://colab.research.google.com/github/someone/fork-of-book/blob/dev/notebooks/02_x.ipynb" in row
-    assert "https://github.com/someone/fork-of-book/blob/dev/notebooks/02_x.ipynb" in row
-    assert "https://raw.githubusercontent.com/someone/fork-of-book/dev/notebooks/02_x.ipynb" in row
+    assert (
+        "https://colab.research.google.com/github/someone/fork-of-book/blob/dev/notebooks/02_x.ipynb"
+        in row
+    )
+    assert (
+        "https://github.com/someone/fork-of-book/blob/dev/notebooks/02_x.ipynb"
+        in row
+    )
+    assert (
+        "https://raw.githubusercontent.com/someone/fork-of-book/dev/notebooks/02_x.ipynb"
+        in row
+    )
 
 
 def test_setup_cell_installs_only_on_colab(config):
     source = book.setup_source(["pydot"], config)
     assert 'if "google.colab" in sys.modules:' in source
-    assert '"git+https://github.com/someone/fork-of-book@dev", "pydot"' in source
-    install = next(line for line in source.splitlines() if '"pip", "install"' in line)
-    assert "tensorflow" not in install and "keras" not in install  # never replace Colab's own
+    assert (
+        '"git+https://github.com/someone/fork-of-book@dev", "pydot"' in source
+    )
+    install = next(
+        line for line in source.splitlines() if '"pip", "install"' in line
+    )
+    assert (
+        "tensorflow" not in install and "keras" not in install
+    )  # never replace Colab's own
     assert source.rstrip().endswith("helpers.setup()")
     compile(source, "setup", "exec")
 
@@ -56,7 +76,9 @@ def _notebook():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Title"),
-        nbformat.v4.new_markdown_cell("old row", metadata={"tags": ["launch"]}),
+        nbformat.v4.new_markdown_cell(
+            "old row", metadata={"tags": ["launch"]}
+        ),
         nbformat.v4.new_code_cell("old setup", metadata={"tags": ["setup"]}),
     ]
     return nb
@@ -88,4 +110,6 @@ def test_sync_command_updates_stale_chapters(tmp_path, monkeypatch, capsys):
     assert "updated notebooks/01_a.ipynb" in capsys.readouterr().out
     nb = nbformat.read(notebooks / "01_a.ipynb", as_version=4)
     assert nb.cells[1].source == book.launch_row("01_a.ipynb")
-    assert book.main(["sync"]) == 0 and capsys.readouterr().out == ""  # nothing left to do
+    assert (
+        book.main(["sync"]) == 0 and capsys.readouterr().out == ""
+    )  # nothing left to do

@@ -1,29 +1,62 @@
-"""The committed chapters: structure, provenance of their outputs, and their results.
+"""The committed chapters: structure, provenance of their outputs, results.
 
 Each chapter's outputs must come from a full run by the book's runner
-(``python -m helpers.run``); the results cell must report the figures its
-issue asks for, at the full-mode targets.
+(``python -m tools.run``) of the code that is committed; the results cell
+must report the figures its issue asks for, at the full-mode targets.
+
+The checks are plain functions returning a list of problems, so that the
+tests at the bottom can feed them a wrong chapter and see each one fail.
 """
 
+import copy
 import json
+import math
 
 import nbformat
 import pytest
 
-from helpers import book, run
+from helpers import results as results_module
+from tools import book, run
 
 CHAPTERS = book.chapters()
 
 
 def _close(values, targets, tol):
-    return len(values) == len(targets) and all(abs(v - t) <= tol for v, t in zip(values, targets))
+    return len(values) == len(targets) and all(
+        abs(v - t) <= tol for v, t in zip(values, targets)
+    )
 
 
-# Key figures each chapter must report, and the full-mode target each must meet.
+def _early_stopping_consistent(r):
+    # With restore_best_weights, training stops `patience` epochs after the
+    # best one, and it must have stopped before its epoch limit.
+    return (
+        r["early_stopping_best_epoch"]
+        == r["early_stopping_epochs_run"] - r["early_stopping_patience"]
+    )
+
+
+def _best_optimizer_is_argmin(r):
+    losses = r["optimizer_final_val_loss"]
+    best = min(losses, key=losses.get)
+    return r["best_optimizer"] == best and math.isclose(
+        r["best_optimizer_final_val_loss"], losses[best], abs_tol=1e-4
+    )
+
+
+def _interval_holds(r):
+    low, high = r["fashion_accuracy_ci95"]
+    accuracy = r["fashion_test_accuracy"]
+    return low <= accuracy <= high and 0.0 < high - low < 0.05
+
+
+# Key figures each chapter must report, and the full-mode target each must
+# meet. Every chapter has an entry (tested). A target takes the value; a
+# check in CROSS_CHECKS takes the whole results dict.
 TARGETS = {
     "01_getting_started": {
         "linear_weights": lambda w: _close(w, [1.0, 2.0], 0.1),
-        "linear_bias": lambda b: isinstance(b, float),
+        "linear_bias": lambda b: abs(b) < 0.1,  # the true bias is 0
     },
     "02_sequential_models": {
         "mnist_mlp_test_accuracy": lambda a: a >= 0.98,
@@ -32,15 +65,19 @@ TARGETS = {
     },
     "03_data_pipelines": {
         "tfdata_speedup": lambda s: s >= 1.5,
+        "tfdata_speedup_cnn": lambda s: s > 1.0,
         "catsdogs_val_accuracy_augmented": lambda a: a >= 0.72,
         "imdb_text_test_accuracy": lambda a: a >= 0.85,
         "export_roundtrip_max_abs_diff": lambda d: 0.0 <= d < 1e-5,
     },
     "04_functional_api": {
         "residual_fashion_test_accuracy": lambda a: a >= 0.92,
+        "plain_fashion_test_accuracy": lambda a: 0.5 < a <= 1.0,
         "siamese_pair_accuracy": lambda a: a >= 0.95,
-        "imdb_sentiment_test_accuracy": lambda a: a >= 0.85,  # head 1: positive or negative
-        "imdb_stars_test_mae": lambda e: e <= 2.0,  # head 2: the 1-10 star rating
+        # head 1: positive or negative; head 2: the 1-10 star rating
+        "imdb_sentiment_test_accuracy": lambda a: a >= 0.85,
+        "imdb_stars_test_mae": lambda e: e <= 2.0,
+        "imdb_stars_baseline_mae": lambda e: e > 0.0,
     },
     "05_subclassing": {
         "custom_dense_matches_keras": lambda m: m is True,
@@ -50,19 +87,49 @@ TARGETS = {
     },
     "06_training": {
         "early_stopping_best_epoch": lambda e: isinstance(e, int) and e >= 1,
-        "resume_started_at_epoch": lambda e: e == 4,  # crashed at the end of epoch 3 of 8
+        "early_stopping_epochs_run": lambda e: isinstance(e, int),
+        "early_stopping_patience": lambda p: isinstance(p, int) and p >= 1,
+        "resume_started_at_epoch": lambda e: e == 4,  # crashed after epoch 3
         "resume_lost_epochs": lambda n: n == 0,
-        "best_optimizer": lambda o: o in {"SGD", "SGD + momentum", "RMSprop", "Adam", "AdamW"},
+        "optimizer_final_val_loss": lambda d: len(d) >= 3,
         "best_optimizer_final_val_loss": lambda v: v < 0.5,
         "unregularised_val_gap": lambda g: g > 0.4,
         "regularised_val_gap": lambda g: g < 0.3,
     },
     "07_evaluation": {
         "fashion_macro_f1": lambda f: f >= 0.90,
+        "fashion_test_accuracy": lambda a: a >= 0.90,
+        "fashion_accuracy_ci95": lambda ci: len(ci) == 2,
         "binary_roc_auc": lambda a: a >= 0.93,
         "regression_r2": lambda r: r > 0.2,
         "kfold_accuracy_mean": lambda a: a >= 0.8,
         "kfold_accuracy_std": lambda s: 0.0 < s < 0.05,
+    },
+}
+
+# Checks that relate several figures of one chapter.
+CROSS_CHECKS = {
+    "03_data_pipelines": {
+        "augmentation beats no augmentation": lambda r: (
+            r["catsdogs_val_accuracy_augmented"]
+            > r["catsdogs_val_accuracy_plain"]
+        ),
+    },
+    "04_functional_api": {
+        "the model beats the median baseline": lambda r: (
+            r["imdb_stars_test_mae"] < r["imdb_stars_baseline_mae"]
+        ),
+    },
+    "06_training": {
+        "early stopping stopped patience epochs after the best": (
+            _early_stopping_consistent
+        ),
+        "best_optimizer is the lowest final validation loss": (
+            _best_optimizer_is_argmin
+        ),
+    },
+    "07_evaluation": {
+        "the test accuracy lies in its interval": _interval_holds,
     },
 }
 
@@ -76,67 +143,243 @@ def _tagged(nb, tag):
 
 
 def _printed(cell):
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    return "".join(
+        o.get("text", "") for o in cell.outputs if o.output_type == "stream"
+    )
 
 
 def _results(nb):
     return json.loads(_printed(_tagged(nb, book.RESULTS_TAG)[0]))
 
 
-def test_the_book_has_its_chapters():
-    names = [p.stem for p in CHAPTERS]
-    assert set(TARGETS) <= set(names), f"missing chapters: {set(TARGETS) - set(names)}"
+def stamp_problems(nb, name):
+    """What is wrong with the chapter's provenance: its ``book.run`` stamp."""
+    rerun = f"re-run it: `make run NB=notebooks/{name}`"
+    stamp = nb.metadata.get("book", {}).get("run")
+    if not stamp:
+        return [f"{name} has no book.run stamp; {rerun}."]
+    missing = [k for k in run.STAMP_KEYS if k not in stamp]
+    if missing:
+        return [f"{name}: the stamp lacks {missing}; {rerun}."]
+    problems = []
+    if stamp["mode"] != "full":
+        problems.append(
+            f"{name} was last run in {stamp['mode']} mode; {rerun}."
+        )
+    if stamp["code_sha256"] != book.code_hash(nb):
+        problems.append(
+            f"{name}: its code changed after the run that made its outputs "
+            f"(code_sha256 differs); {rerun}."
+        )
+    return problems
+
+
+def target_problems(stem, results):
+    """Which targets of chapter ``stem`` its ``results`` miss."""
+    if stem not in TARGETS:
+        return [f"{stem} has no entry in TARGETS: give it targets."]
+    problems = []
+    for key, meets in TARGETS[stem].items():
+        if key not in results:
+            problems.append(f"{stem}: results lack {key!r}")
+        elif not meets(results[key]):
+            problems.append(
+                f"{stem}: {key} = {results[key]} misses its target"
+            )
+    if problems:
+        return problems
+    for what, holds in CROSS_CHECKS.get(stem, {}).items():
+        if not holds(results):
+            problems.append(f"{stem}: fails '{what}'")
+    return problems
+
+
+def test_every_chapter_has_targets():
+    names = {p.stem for p in CHAPTERS}
+    assert names == set(TARGETS), (
+        f"chapters without targets: {sorted(names - set(TARGETS))}; "
+        f"targets without a chapter: {sorted(set(TARGETS) - names)}"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_outputs_come_from_a_full_run_by_the_runner(path):
-    stamp = _load(path).metadata.get("book", {}).get("run")
-    assert stamp, f"{path.name} has no book.run stamp: run `python -m helpers.run notebooks/{path.name}`."
-    missing = [k for k in run.STAMP_KEYS if k not in stamp]
-    assert not missing, f"{path.name}: stamp lacks {missing}"
-    assert stamp["mode"] == "full", f"{path.name} was last run in {stamp['mode']} mode; re-run it in full mode."
+def test_outputs_come_from_a_full_run_of_this_code(path):
+    assert not stamp_problems(_load(path), path.name)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_every_code_cell_ran_in_order_without_errors(path):
     cells = [c for c in _load(path).cells if c.cell_type == "code"]
     counts = [c.execution_count for c in cells]
-    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: cells not run top to bottom once"
-    errors = [c.source[:60] for c in cells if any(o.output_type == "error" for o in c.outputs)]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name}: cells not run top to bottom once"
+    )
+    errors = [
+        c.source[:60]
+        for c in cells
+        if any(o.output_type == "error" for o in c.outputs)
+    ]
     assert not errors, f"{path.name}: cells with errors: {errors}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_opens_with_title_launch_row_and_set_up(path):
     nb = _load(path)
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
-    assert nb.cells[1].source == book.launch_row(path.name), "run `python -m helpers.book sync`"
+    sync = "run `python -m tools.book sync`"
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[0].source.startswith("# ")
+    assert nb.cells[1].source == book.launch_row(path.name), sync
     setup = [c for c in nb.cells if c.cell_type == "code"][0]
     assert _tagged(nb, book.SETUP_TAG) == [setup]
     extra = nb.metadata.get("book", {}).get("colab_packages", [])
-    assert setup.source == book.setup_source(extra), "run `python -m helpers.book sync`"
-    assert "full mode" in _printed(setup), f"{path.name}: the set-up cell's output does not say full mode"
+    assert setup.source == book.setup_source(extra), sync
+    assert "full mode" in _printed(setup), (
+        f"{path.name}: the set-up cell's output does not say full mode"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_ends_with_summary_exercises_and_results(path):
     nb = _load(path)
-    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
-                if line.startswith("## ")]
-    assert any("Summary" in h for h in headings) and any("Exercises" in h for h in headings)
+    headings = [
+        line
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    ]
+    assert any("Summary" in h for h in headings)
+    assert any("Exercises" in h for h in headings)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert _tagged(nb, book.RESULTS_TAG) == [code[-1]], "the last code cell, alone, is tagged 'results'"
+    assert _tagged(nb, book.RESULTS_TAG) == [code[-1]], (
+        "the last code cell, alone, is tagged 'results'"
+    )
     assert isinstance(_results(nb), dict)
 
 
-def test_augmentation_beats_no_augmentation():
-    results = _results(_load(book.NOTEBOOKS / "03_data_pipelines.ipynb"))
-    assert results["catsdogs_val_accuracy_augmented"] > results["catsdogs_val_accuracy_plain"]
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_results_meet_their_targets(path):
+    problems = target_problems(path.stem, _results(_load(path)))
+    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("stem", sorted(TARGETS))
-def test_results_meet_their_targets(stem):
-    results = _results(_load(book.NOTEBOOKS / f"{stem}.ipynb"))
-    for key, meets in TARGETS[stem].items():
-        assert key in results, f"{stem}: results lack {key!r}"
-        assert meets(results[key]), f"{stem}: {key} = {results[key]} misses its target"
+# --- The checks above fail when fed a wrong chapter. ---------------------
+
+
+def _a_good_chapter():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A chapter"),
+        nbformat.v4.new_code_cell("x = 1", execution_count=1),
+    ]
+    stamp = {key: "x" for key in run.STAMP_KEYS}
+    stamp.update(mode="full", code_sha256=book.code_hash(nb))
+    nb.metadata["book"] = {"run": stamp}
+    return nb
+
+
+def test_a_matching_stamp_passes():
+    assert stamp_problems(_a_good_chapter(), "99_x.ipynb") == []
+
+
+def test_code_edited_after_the_run_fails():
+    nb = _a_good_chapter()
+    nb.cells[1].source = "x = 2"
+    problems = stamp_problems(nb, "99_x.ipynb")
+    assert problems and "code changed" in problems[0]
+    assert "make run NB=notebooks/99_x.ipynb" in problems[0]
+
+
+def test_a_code_cell_added_after_the_run_fails():
+    nb = _a_good_chapter()
+    nb.cells.append(nbformat.v4.new_code_cell("y = 2"))
+    assert stamp_problems(nb, "99_x.ipynb")
+
+
+def test_prose_edits_need_no_re_run():
+    nb = _a_good_chapter()
+    nb.cells[0].source = "# A chapter, reworded"
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    assert stamp_problems(nb, "99_x.ipynb") == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.update(mode="quick"),
+        lambda s: s.pop("code_sha256"),
+        lambda s: s.clear(),
+    ],
+    ids=["quick-mode", "no-code-hash", "no-stamp"],
+)
+def test_a_wrong_stamp_fails(change):
+    nb = _a_good_chapter()
+    change(nb.metadata["book"]["run"])
+    assert stamp_problems(nb, "99_x.ipynb")
+
+
+def _printed_back(figures):
+    """Figures as the results cell prints them and the tests read them."""
+    return json.loads(json.dumps(results_module._plain(figures, 4)))
+
+
+def test_a_chapter_without_targets_fails():
+    assert target_problems("99_new_chapter", {"accuracy": 0.99})
+
+
+def test_a_3e_6_round_trip_difference_misses_a_1e_6_target():
+    figures = {
+        "custom_dense_matches_keras": True,
+        "custom_train_step_test_accuracy": 0.99,
+        "explicit_loop_test_accuracy": 0.99,
+        "roundtrip_max_abs_diff": 3e-6,
+    }
+    problems = target_problems("05_subclassing", _printed_back(figures))
+    assert problems == [
+        "05_subclassing: roundtrip_max_abs_diff = 3e-06 misses its target"
+    ]
+    figures["roundtrip_max_abs_diff"] = 3e-7
+    assert target_problems("05_subclassing", _printed_back(figures)) == []
+
+
+def test_a_wrong_bias_fails():
+    figures = {"linear_weights": [1.0, 2.0], "linear_bias": 0.5}
+    assert target_problems("01_getting_started", figures)
+
+
+def test_early_stopping_and_optimizer_checks_catch_inconsistent_figures():
+    good = {
+        "early_stopping_best_epoch": 7,
+        "early_stopping_epochs_run": 10,
+        "early_stopping_patience": 3,
+        "resume_started_at_epoch": 4,
+        "resume_lost_epochs": 0,
+        "optimizer_final_val_loss": {
+            "SGD": 0.6,
+            "Adam": 0.41,
+            "RMSprop": 0.45,
+        },
+        "best_optimizer": "Adam",
+        "best_optimizer_final_val_loss": 0.41,
+        "unregularised_val_gap": 0.8,
+        "regularised_val_gap": 0.1,
+    }
+    assert target_problems("06_training", good) == []
+    late = copy.deepcopy(good)
+    late["early_stopping_best_epoch"] = 10  # never stopped early
+    assert target_problems("06_training", late)
+    wrong = copy.deepcopy(good)
+    wrong["best_optimizer"] = "RMSprop"
+    assert target_problems("06_training", wrong)
+
+
+def test_an_interval_that_misses_its_accuracy_fails():
+    assert _interval_holds(
+        {"fashion_accuracy_ci95": [0.90, 0.92], "fashion_test_accuracy": 0.91}
+    )
+    assert not _interval_holds(
+        {"fashion_accuracy_ci95": [0.92, 0.93], "fashion_test_accuracy": 0.91}
+    )
+    assert not _interval_holds(  # too wide to be a 95% interval on 10,000
+        {"fashion_accuracy_ci95": [0.80, 0.99], "fashion_test_accuracy": 0.91}
+    )

@@ -57,7 +57,9 @@ def test_subset_quick_mode_takes_matching_random_rows(monkeypatch):
     x, y = np.arange(1000), np.arange(1000) * 2
     xs, ys = modes.subset(x, y, quick=30)
     assert len(xs) == 30 and np.array_equal(ys, xs * 2)
-    assert not np.array_equal(xs, np.arange(30))  # random rows, not the first ones
+    assert not np.array_equal(
+        xs, np.arange(30)
+    )  # random rows, not the first ones
     again, _ = modes.subset(x, y, quick=30)
     assert np.array_equal(xs, again)  # the same rows every time
 
@@ -75,3 +77,11 @@ def test_subset_errors():
         modes.subset(np.arange(3), np.arange(4), quick=2)
     with pytest.raises(ValueError, match="at least 1"):
         modes.subset(np.arange(3), quick=1, full=0)
+
+
+@pytest.mark.parametrize("quick", ["0", "1"])
+def test_subset_gives_arrays_in_both_modes(monkeypatch, quick):
+    monkeypatch.setenv("BOOK_QUICK", quick)
+    texts, labels = modes.subset(["a", "b", "c"], [0, 1, 0], quick=2)
+    assert isinstance(texts, np.ndarray) and isinstance(labels, np.ndarray)
+    assert len(texts) == (2 if quick == "1" else 3)
