@@ -257,6 +257,54 @@ def test_chapter_ends_with_summary_exercises_and_results(path):
     assert isinstance(_results(nb), dict)
 
 
+def reading_problems(nb, name):
+    """What makes a chapter read badly on the site."""
+    problems = []
+    cells = nb.cells
+    for before, cell in zip(cells, cells[1:]):
+        if before.cell_type == "code" and cell.cell_type == "code":
+            problems.append(
+                f"{name}: no sentence before the code cell starting "
+                f"{cell.source[:40]!r}"
+            )
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        if any(
+            line.lstrip().startswith("# NBVAL")
+            for line in cell.source.splitlines()
+        ):
+            problems.append(
+                f"{name}: a '# NBVAL...' comment shows on the site; use the "
+                f"cell tag instead ({cell.source[:40]!r})"
+            )
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                lines = output.get("text", "").count("\n")
+                if lines > MAX_LOG_LINES:
+                    problems.append(
+                        f"{name}: {lines} lines of log under "
+                        f"{cell.source[:40]!r}; print a summary or plot it"
+                    )
+            png = output.get("data", {}).get("image/png", "")
+            if len(png) * 3 // 4 > MAX_PNG_BYTES:
+                problems.append(
+                    f"{name}: a {len(png) * 3 // 4 // 1000} kB figure under "
+                    f"{cell.source[:40]!r}; make it smaller"
+                )
+    return problems
+
+
+MAX_LOG_LINES = 40
+MAX_PNG_BYTES = 250_000
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_reads_well_on_the_site(path):
+    problems = reading_problems(_load(path), path.name)
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_results_meet_their_targets(path):
     problems = target_problems(path.stem, _results(_load(path)))
@@ -383,3 +431,12 @@ def test_an_interval_that_misses_its_accuracy_fails():
     assert not _interval_holds(  # too wide to be a 95% interval on 10,000
         {"fashion_accuracy_ci95": [0.80, 0.99], "fashion_test_accuracy": 0.91}
     )
+
+
+def test_reading_checks_catch_a_badly_laid_out_chapter():
+    nb = _a_good_chapter()
+    nb.cells.append(nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nx"))
+    log = nbformat.v4.new_output("stream", text="epoch\n" * 50)
+    nb.cells[1].outputs = [log]
+    problems = reading_problems(nb, "99_x.ipynb")
+    assert len(problems) == 3, problems
