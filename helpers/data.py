@@ -4,13 +4,20 @@ Introduced in chapter 1. Chapters load data exactly as a reader does, with
 ``keras.datasets.*.load_data()`` and ``keras.utils.get_file(origin=URL)``.
 With ``BOOK_DATA_MIRROR=DIR`` set, :func:`helpers.setup` calls
 :func:`use_mirror`, and every origin listed in ``DIR/MANIFEST.tsv`` is then
-copied from ``DIR`` instead of downloaded, after its sha256 is checked against
-the manifest. Nothing here ever deletes a staged or cached file.
+read from ``DIR`` instead of the web, after its sha256 is checked against
+the manifest. Nothing here ever deletes a mirror file or a cached file
+(Keras itself drops its cached copy when ``force_download=True`` fails).
+
+Two hooks do it. Downloads go through Python's public ``urllib.request``
+opener, which gets a handler that answers manifest URLs from the mirror.
+Keras's hash check has no public seam, so ``validate_file`` in
+``keras.src.utils.file_utils`` is wrapped to accept a mirror copy whose
+bytes differ from upstream (manifest column ``upstream_sha256``).
 
 Build a mirror on a machine with internet access::
 
-    python -m helpers.data prefetch DIR      # download every URL the book uses
-    python -m helpers.data check DIR         # verify every file against MANIFEST.tsv
+    python -m helpers.data prefetch DIR   # download every URL the book uses
+    python -m helpers.data check DIR      # verify every file in MANIFEST.tsv
 """
 
 from __future__ import annotations
@@ -18,23 +25,34 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as _dt
+import email.message
 import functools
 import hashlib
 import inspect
 import os
-import shutil
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+import urllib.response
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any
 
 MIRROR_ENV = "BOOK_DATA_MIRROR"
 MANIFEST = "MANIFEST.tsv"
-COLUMNS = ("url", "file", "sha256", "upstream_sha256", "kind", "note", "license")
+COLUMNS = (
+    "url",
+    "file",
+    "sha256",
+    "upstream_sha256",
+    "kind",
+    "note",
+    "license",
+)
 REQUIRED_COLUMNS = ("url", "file", "sha256")
+PREFETCH = "python -m helpers.data prefetch"
 
 _TFDS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 #: Every URL the book downloads, in chapter order.
@@ -76,7 +94,7 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
     return sha256_of(path)
 
@@ -87,7 +105,9 @@ def _sha256_once(path: Path) -> str:
     return _cached_sha256(str(path), stat.st_size, stat.st_mtime_ns)
 
 
-def read_manifest(directory: str | os.PathLike[str]) -> dict[str, MirrorEntry]:
+def read_manifest(
+    directory: str | os.PathLike[str],
+) -> dict[str, MirrorEntry]:
     """Read ``DIR/MANIFEST.tsv`` into ``{url: entry}``.
 
     Raises MirrorError, saying what to do, when the folder or the manifest is
@@ -97,36 +117,41 @@ def read_manifest(directory: str | os.PathLike[str]) -> dict[str, MirrorEntry]:
     path = folder / MANIFEST
     if not folder.is_dir():
         raise MirrorError(
-            f"Data mirror folder {folder} does not exist. Point {MIRROR_ENV} at a folder made by "
-            f"`python -m helpers.data prefetch DIR`, or unset {MIRROR_ENV} to download from the web."
+            f"Data mirror folder {folder} does not exist. Point "
+            f"{MIRROR_ENV} at a folder made by `{PREFETCH} DIR`, or unset "
+            f"{MIRROR_ENV} to download from the web."
         )
     if not path.is_file():
         raise MirrorError(
-            f"{path} is missing. Create it with `python -m helpers.data prefetch {folder}`, "
+            f"{path} is missing. Create it with `{PREFETCH} {folder}`, "
             f"or unset {MIRROR_ENV} to download from the web."
         )
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        header = reader.fieldnames or []
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise MirrorError(
-                f"{path} lacks the column(s) {missing}; its header must start with "
-                f"{'<TAB>'.join(COLUMNS)}."
+                f"{path} lacks the column(s) {missing}; its header must "
+                f"start with {'<TAB>'.join(COLUMNS)}."
             )
         entries = {}
         for row in reader:
             if not row.get("url"):
                 continue
+            upstream = row.get("upstream_sha256") or ""
             entries[row["url"]] = MirrorEntry(
                 url=row["url"],
                 file=row["file"],
                 sha256=row["sha256"].strip().lower(),
-                upstream_sha256=(row.get("upstream_sha256") or "").strip().lower(),
+                upstream_sha256=upstream.strip().lower(),
             )
     return entries
 
 
-def verified_path(directory: str | os.PathLike[str], entry: MirrorEntry) -> Path:
+def verified_path(
+    directory: str | os.PathLike[str], entry: MirrorEntry
+) -> Path:
     """Return the mirror file of ``entry`` after checking its sha256.
 
     Raises MirrorError naming the file and both hashes when they differ, or
@@ -135,65 +160,122 @@ def verified_path(directory: str | os.PathLike[str], entry: MirrorEntry) -> Path
     path = Path(directory) / entry.file
     if not path.is_file():
         raise MirrorError(
-            f"{MANIFEST} in {directory} lists {entry.file} for {entry.url}, but {path} does not exist. "
-            f"Restore the file (`python -m helpers.data prefetch {directory} --url {entry.url}`) "
+            f"{MANIFEST} in {directory} lists {entry.file} for {entry.url}, "
+            f"but {path} does not exist. Restore the file "
+            f"(`{PREFETCH} {directory} --url {entry.url}`) "
             f"or unset {MIRROR_ENV}."
         )
     actual = _sha256_once(path)
     if actual != entry.sha256:
         raise MirrorError(
-            f"Mirror file {path} fails its check: {MANIFEST} expects sha256 {entry.sha256} but the "
-            f"file has sha256 {actual}. The file was left in place; replace it with a good copy "
-            f"(or fix the manifest), or unset {MIRROR_ENV} to download from the web."
+            f"Mirror file {path} fails its check: {MANIFEST} expects sha256 "
+            f"{entry.sha256} but the file has sha256 {actual}. The file was "
+            f"left in place; replace it with a good copy (or fix the "
+            f"manifest), or unset {MIRROR_ENV} to download from the web."
         )
     return path
 
 
 class _Mirror:
-    """The active mirror: the patched Keras download functions consult it."""
+    """The active mirror: the download and hash-check hooks consult it."""
 
     def __init__(self, directory: Path, entries: dict[str, MirrorEntry]):
         self.directory = directory
         self.entries = entries
 
-    def check(self, url: str | None) -> None:
-        entry = self.entries.get(url or "")
-        if entry is not None:
-            verified_path(self.directory, entry)
-
-    def retrieve(self, original: Callable, url: str, filename: str, reporthook=None):
+    def path_for(self, url: str) -> Path | None:
+        """The checked mirror file for ``url``; None if it is not listed."""
         entry = self.entries.get(url)
-        if entry is None:
-            try:
-                return original(url, filename, reporthook)
-            except urllib.error.URLError as error:
-                raise MirrorError(
-                    f"{url} is not in the data mirror {self.directory} and could not be downloaded "
-                    f"({error}). Add it with `python -m helpers.data prefetch {self.directory} --url {url}`."
-                ) from error
-        shutil.copyfile(verified_path(self.directory, entry), filename)
-        return filename, None
+        return None if entry is None else verified_path(self.directory, entry)
+
+    def not_mirrored(self, url: str, error: Exception) -> MirrorError:
+        """The error for a URL outside the manifest that failed to load."""
+        return MirrorError(
+            f"{url} is not in the data mirror {self.directory} and could not "
+            f"be downloaded ({error}). Add it with "
+            f"`{PREFETCH} {self.directory} --url {url}`."
+        )
 
     def accepts(self, fpath: str, file_hash: str) -> bool:
-        """True when ``fpath`` is the mirror's copy of a file whose upstream hash is ``file_hash``."""
+        """Whether ``fpath`` stands in for a file of hash ``file_hash``.
+
+        True when it is the mirror's copy of that upstream file. Otherwise,
+        Keras is about to fetch the file again: if the mirror's copy is bad,
+        raise MirrorError now, before Keras discards ``fpath``.
+        """
         wanted = (file_hash or "").lower()
         for entry in self.entries.values():
             if entry.upstream_sha256 and entry.upstream_sha256 == wanted:
                 if _sha256_once(Path(fpath)) == entry.sha256:
                     return True
+        for entry in self.entries.values():
+            if wanted in (entry.sha256, entry.upstream_sha256):
+                verified_path(self.directory, entry)
         return False
 
 
 _active: _Mirror | None = None
 
 
-def use_mirror(directory: str | os.PathLike[str]) -> int:
-    """Serve ``keras.utils.get_file`` downloads from ``directory``; return the entry count.
+class _MirrorHandler(urllib.request.BaseHandler):
+    """Answer GET requests for manifest URLs from the active mirror.
 
-    Each origin listed in the manifest is checked and copied from the mirror.
+    Other URLs get None, so Python's own handlers fetch them from the web.
+    """
+
+    handler_order = 50  # ahead of the proxy (100) and HTTP (500) handlers
+
+    def http_open(self, request: urllib.request.Request) -> Any:
+        mirror = _active
+        if mirror is None or request.get_method() != "GET":
+            return None
+        path = mirror.path_for(request.full_url)
+        if path is None:
+            return None
+        headers = email.message.Message()
+        headers["Content-Type"] = "application/octet-stream"
+        headers["Content-Length"] = str(path.stat().st_size)
+        response = urllib.response.addinfourl(
+            open(path, "rb"), headers, request.full_url, code=200
+        )
+        response.msg = "OK"  # read by urllib's HTTPErrorProcessor
+        return response
+
+    https_open = http_open
+
+
+class _MirrorOpener(urllib.request.OpenerDirector):
+    """Python's default opener, with :class:`_MirrorHandler` in front.
+
+    A URL outside the manifest that fails to download raises MirrorError
+    saying how to add it to the mirror.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        default = urllib.request.build_opener(_MirrorHandler())
+        for handler in default.handlers:
+            self.add_handler(handler)
+
+    def open(self, fullurl: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().open(fullurl, *args, **kwargs)
+        except urllib.error.URLError as error:
+            mirror = _active
+            url = getattr(fullurl, "full_url", fullurl)
+            if mirror is None or url in mirror.entries:
+                raise
+            raise mirror.not_mirrored(url, error) from error
+
+
+def use_mirror(directory: str | os.PathLike[str]) -> int:
+    """Serve the manifest's URLs from ``directory``; return the entry count.
+
+    Each origin listed in the manifest is checked and read from the mirror.
     Files whose bytes differ from upstream (``upstream_sha256`` set) are
     accepted in place of the hash Keras hard-codes. Other origins still go
-    to the network. Calling it again switches to the new folder.
+    to the network, and a file already in Keras's cache loads as Keras
+    would load it. Calling it again switches to the new folder.
     """
     global _active
     folder = Path(directory).expanduser().resolve()
@@ -204,7 +286,7 @@ def use_mirror(directory: str | os.PathLike[str]) -> int:
 
 
 def use_mirror_from_env() -> str | None:
-    """Call :func:`use_mirror` on ``$BOOK_DATA_MIRROR`` if it is set; return the folder."""
+    """Call :func:`use_mirror` on ``$BOOK_DATA_MIRROR`` if set; return it."""
     folder = os.environ.get(MIRROR_ENV, "").strip()
     if not folder:
         return None
@@ -218,7 +300,7 @@ def active_mirror() -> str | None:
 
 
 def stop_mirror() -> None:
-    """Go back to plain downloads (the hooks stay, and pass everything through)."""
+    """Go back to plain downloads (the hooks stay, and pass all through)."""
     global _active
     _active = None
 
@@ -227,60 +309,71 @@ _hooks_installed = False
 
 
 def _install_hooks() -> None:
-    """Wrap Keras's ``get_file``, its downloader and its hash check, once."""
+    """Install the urllib opener and wrap Keras's hash check, once.
+
+    Raises MirrorError if this Keras no longer checks hashes with
+    ``keras.src.utils.file_utils.validate_file`` inside ``get_file``.
+    """
     global _hooks_installed
     if _hooks_installed:
         return
-    import keras  # noqa: F401  (loads every module that imported get_file)
+    import keras
     from keras.src.utils import file_utils
 
-    original_get_file = file_utils.get_file
-    original_retrieve = file_utils.urlretrieve
-    original_validate = file_utils.validate_file
-    signature = inspect.signature(original_get_file)
+    original_validate = getattr(file_utils, "validate_file", None)
+    get_file = inspect.unwrap(getattr(file_utils, "get_file", None))
+    calls = getattr(getattr(get_file, "__code__", None), "co_names", ())
+    if original_validate is None or "validate_file" not in calls:
+        raise MirrorError(
+            f"This Keras ({keras.__version__}) moved its download check; "
+            "helpers.data needs updating: it wraps validate_file in "
+            "keras.src.utils.file_utils, which get_file no longer calls. "
+            f"Unset {MIRROR_ENV} to download from the web."
+        )
 
-    @functools.wraps(original_get_file)
-    def get_file(*args, **kwargs):
-        if _active is not None:
-            # Check the mirror file first, before Keras touches its cache:
-            # a bad mirror file raises here and nothing is deleted.
-            origin = signature.bind_partial(*args, **kwargs).arguments.get("origin")
-            _active.check(origin)
-        return original_get_file(*args, **kwargs)
-
-    def urlretrieve(url, filename, reporthook=None):
-        if _active is None:
-            return original_retrieve(url, filename, reporthook)
-        return _active.retrieve(original_retrieve, url, filename, reporthook)
-
-    def validate_file(fpath, file_hash, algorithm="auto", chunk_size=65535):
-        if original_validate(fpath, file_hash, algorithm=algorithm, chunk_size=chunk_size):
+    @functools.wraps(original_validate)
+    def validate_file(
+        fpath: str,
+        file_hash: str,
+        algorithm: str = "auto",
+        chunk_size: int = 65535,
+    ) -> bool:
+        if original_validate(
+            fpath, file_hash, algorithm=algorithm, chunk_size=chunk_size
+        ):
             return True
-        return _active is not None and _active.accepts(fpath, file_hash)
+        mirror = _active
+        return mirror is not None and mirror.accepts(fpath, file_hash)
 
-    file_utils.urlretrieve = urlretrieve
     file_utils.validate_file = validate_file
-    # Datasets and applications bound get_file at import time: rebind each.
-    for module in list(sys.modules.values()):
-        if getattr(module, "__name__", "").startswith(("keras", "tensorflow")):
-            if getattr(module, "get_file", None) is original_get_file:
-                module.get_file = get_file
+    urllib.request.install_opener(_MirrorOpener())
     _hooks_installed = True
 
 
 def _file_name(url: str) -> str:
     name = os.path.basename(urllib.parse.urlsplit(url).path)
     if not name:
-        raise MirrorError(f"Cannot take a file name from {url!r}; give a URL that ends in a file name.")
+        raise MirrorError(
+            f"Cannot take a file name from {url!r}; give a URL that ends "
+            "in a file name."
+        )
     return name
 
 
-def write_manifest(directory: str | os.PathLike[str], rows: Iterable[dict[str, str]]) -> Path:
-    """Write ``rows`` (dicts keyed by COLUMNS) as ``DIR/MANIFEST.tsv``, atomically."""
+def write_manifest(
+    directory: str | os.PathLike[str], rows: Iterable[dict[str, str]]
+) -> Path:
+    """Write ``rows`` (dicts keyed by COLUMNS) as ``DIR/MANIFEST.tsv``."""
     path = Path(directory) / MANIFEST
     tmp = path.with_suffix(".tsv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, COLUMNS, delimiter="\t", extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(
+            handle,
+            COLUMNS,
+            delimiter="\t",
+            extrasaction="ignore",
+            lineterminator="\n",
+        )
         writer.writeheader()
         for row in rows:
             writer.writerow({c: row.get(c, "") for c in COLUMNS})
@@ -288,12 +381,15 @@ def write_manifest(directory: str | os.PathLike[str], rows: Iterable[dict[str, s
     return path
 
 
-def prefetch(directory: str | os.PathLike[str], urls: Iterable[str] = BOOK_URLS) -> Path:
-    """Download ``urls`` into ``directory`` and write its manifest; return the manifest path.
+def prefetch(
+    directory: str | os.PathLike[str], urls: Iterable[str] = BOOK_URLS
+) -> Path:
+    """Download ``urls`` into ``directory``; return its manifest's path.
 
     Resumable: a file already in the folder is kept and hashed, not
     downloaded again; a download goes to ``NAME.part`` and is renamed only
-    when complete. Rows already in the manifest for other URLs are kept.
+    when complete. The manifest is rewritten after each file; its rows for
+    other URLs are kept.
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
@@ -301,11 +397,17 @@ def prefetch(directory: str | os.PathLike[str], urls: Iterable[str] = BOOK_URLS)
     names = [_file_name(u) for u in urls]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
-        raise MirrorError(f"Several URLs would be saved under the same name: {clashes}.")
+        raise MirrorError(
+            f"Several URLs would be saved under the same name: {clashes}."
+        )
     rows: dict[str, dict[str, str]] = {}
     if (folder / MANIFEST).is_file():
         with open(folder / MANIFEST, newline="", encoding="utf-8") as handle:
-            rows = {r["url"]: r for r in csv.DictReader(handle, delimiter="\t") if r.get("url")}
+            rows = {
+                r["url"]: r
+                for r in csv.DictReader(handle, delimiter="\t")
+                if r.get("url")
+            }
     today = _dt.date.today().isoformat()
     for url, name in zip(urls, names):
         target = folder / name
@@ -318,8 +420,9 @@ def prefetch(directory: str | os.PathLike[str], urls: Iterable[str] = BOOK_URLS)
                 urllib.request.urlretrieve(url, partial)
             except (urllib.error.URLError, OSError) as error:
                 raise MirrorError(
-                    f"Could not download {url}: {error}. Check the network and run the same command "
-                    f"again; files already fetched are kept."
+                    f"Could not download {url}: {error}. Check the network "
+                    "and run the same command again; files already fetched "
+                    "are kept."
                 ) from error
             os.replace(partial, target)
         row = rows.get(url, {})
@@ -344,12 +447,20 @@ def check(directory: str | os.PathLike[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m helpers.data {prefetch,check} DIR``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.data", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.data", description=__doc__.split("\n\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    fetch = commands.add_parser("prefetch", help="download every URL the book uses into DIR")
+    fetch = commands.add_parser(
+        "prefetch", help="download every URL the book uses into DIR"
+    )
     fetch.add_argument("directory")
-    fetch.add_argument("--url", action="append", help="fetch only this URL (repeatable)")
-    verify = commands.add_parser("check", help="verify every file in DIR against its manifest")
+    fetch.add_argument(
+        "--url", action="append", help="fetch only this URL (repeatable)"
+    )
+    verify = commands.add_parser(
+        "check", help="verify every file in DIR against its manifest"
+    )
     verify.add_argument("directory")
     args = parser.parse_args(argv)
     try:
