@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from . import __version__, data, modes
 
 RUN_INFO_ENV = "BOOK_RUN_INFO"
-COLAB_GPU_HINT = "for a GPU on Colab: Runtime > Change runtime type > T4 GPU"
+COLAB_GPU_HINT = "For a GPU on Colab: Runtime > Change runtime type > T4 GPU."
 
 
 # Start-up chatter that TensorFlow's C++ runtime writes to stderr on a machine
@@ -91,7 +91,7 @@ class RunInfo:
     helpers: str
 
     def line(self) -> str:
-        """The one line :func:`setup` prints."""
+        """What :func:`setup` prints: one line, and a GPU hint on a CPU."""
         parts = [
             self.device,
             f"TensorFlow {self.tensorflow}",
@@ -101,7 +101,8 @@ class RunInfo:
         if self.mixed_precision:
             parts.append("mixed precision")
         text = " · ".join(parts)
-        return text if self.gpus else f"{text} — {COLAB_GPU_HINT}"
+        # The hint gets a line of its own, so each fits the page's width.
+        return text if self.gpus else f"{text}\n{COLAB_GPU_HINT}"
 
 
 def _supports_mixed_precision(details: dict) -> bool:

@@ -60,16 +60,29 @@ def test_setup_cell_installs_only_on_colab(config):
     source = book.setup_source(["pydot"], config)
     assert 'if "google.colab" in sys.modules:' in source
     assert (
-        '"git+https://github.com/someone/fork-of-book@dev", "pydot"' in source
+        '        "git+https://github.com/someone/fork-of-book@dev",\n'
+        '        "pydot",\n'
+        "    ]\n" in source
     )
-    install = next(
-        line for line in source.splitlines() if '"pip", "install"' in line
-    )
-    assert (
-        "tensorflow" not in install and "keras" not in install
-    )  # never replace Colab's own
+    packages = source[source.index("packages = [") : source.index("]")]
+    # never replace Colab's own
+    assert "tensorflow" not in packages and "keras" not in packages
     assert source.rstrip().endswith("helpers.setup()")
     compile(source, "setup", "exec")
+
+
+def test_setup_cell_is_formatted_to_fit_the_page(config, tmp_path):
+    # ruff format leaves it as it is, and no line is wider than 79.
+    import subprocess
+    import sys
+
+    source = book.setup_source(["pydot"], config)
+    assert max(len(line) for line in source.splitlines()) <= 79
+    cell = tmp_path / "cell.py"
+    cell.write_text(source + "\n")
+    ruff = [sys.executable, "-m", "ruff", "format", "--check", str(cell)]
+    result = subprocess.run(ruff, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _notebook():

@@ -62,18 +62,23 @@ def setup_source(
     """
     url, branch = repository(config)
     packages = [f"git+{url}@{branch}", *(extra_packages or [])]
-    listed = ", ".join(f'"{p}"' for p in packages)
+    listed = "".join(f'        "{p}",\n' for p in packages)
     return (
-        "# On Colab, install the book's helpers (Colab already has "
-        "TensorFlow and Keras).\n"
+        "# On Colab, install the book's helpers; Colab has TensorFlow and "
+        "Keras.\n"
         "# Elsewhere, `make book` or `make test` has installed them already.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", '
-        f"{listed}], check=True)\n"
+        "    packages = [\n"
+        f"{listed}"
+        "    ]\n"
+        "    subprocess.run(\n"
+        '        [sys.executable, "-m", "pip", "install", "-q", *packages],\n'
+        "        check=True,\n"
+        "    )\n"
         "\n"
         "import helpers\n"
         "\n"
