@@ -94,6 +94,13 @@ CSS = """\
 div.highlight pre {
   font-size: 0.8125rem;
 }
+/* Printed output wraps, as it does in Jupyter and Colab: a long line of
+   output (a review, a log line) never scrolls sideways. */
+div.cell_output div.highlight pre,
+div.cell_output pre {
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+}
 """
 
 
