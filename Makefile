@@ -37,9 +37,12 @@ graphviz:
 	|| echo "warning: could not install Graphviz; plot_model will print a note instead of a diagram" \
 	        "(install it from https://graphviz.org/download/)."
 
-# The site test drives the system's Chromium with Playwright.
+# The site test drives the system's Chromium with Playwright (no browser
+# download); DejaVu fonts keep its measurement of code widths the same everywhere.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; } \
+	@{ command -v chromium >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ]; } \
+	|| [ -n "$$BOOK_CHROMIUM" ] \
+	|| { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; } \
 	|| { echo "error: the site test needs Chromium: install it (apt-get install chromium) or set BOOK_CHROMIUM."; exit 1; }
 
 ## make book: set up and build the site into _build/html
