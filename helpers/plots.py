@@ -12,6 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+#: The widest figure, in inches, that fits the book's page.
+PAGE_WIDTH = 10.0
+
 
 def _as_dict(history) -> dict[str, list[float]]:
     values = getattr(history, "history", history)
@@ -67,7 +70,10 @@ def plot_history(
                 f"logged: {sorted(values)}."
             )
     fig, axes = plt.subplots(
-        1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False
+        1,
+        len(metrics),
+        figsize=(min(PAGE_WIDTH, 5 * len(metrics)), 3.5),
+        squeeze=False,
     )
     for ax, metric in zip(axes[0], metrics):
         for i, (label, values) in enumerate(runs.items()):
@@ -151,7 +157,10 @@ def plot_images(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(size * ncols, (size + 0.35) * nrows),
+        figsize=(
+            min(PAGE_WIDTH, size * ncols),
+            min(PAGE_WIDTH, size * ncols) / ncols * nrows + 0.35 * nrows,
+        ),
         squeeze=False,
     )
     for i, ax in enumerate(axes.flat):

@@ -103,3 +103,12 @@ def test_images_errors():
         plot_images(np.zeros((28, 28)))
     with pytest.raises(ValueError, match="captions"):
         plot_images(np.zeros((3, 8, 8)), captions=["a"])
+
+
+def test_figures_fit_the_page():
+    many = {k: v for k, v in H.items()}
+    many["auc"], many["val_auc"] = [0.1, 0.2, 0.3], [0.1, 0.2, 0.3]
+    fig = plot_history(FakeHistory(many), metrics=["loss", "accuracy", "auc"])
+    assert fig.get_figwidth() <= 10.0
+    fig = plot_images(np.zeros((24, 8, 8)), ncols=12)
+    assert fig.get_figwidth() <= 10.0
