@@ -84,10 +84,12 @@ TARGETS = {
         "custom_train_step_test_accuracy": lambda a: a >= 0.98,
         "explicit_loop_test_accuracy": lambda a: a >= 0.98,
         "roundtrip_max_abs_diff": lambda d: 0.0 <= d < 1e-6,
+        "export_max_abs_diff": lambda d: 0.0 <= d < 1e-5,
     },
     "06_training": {
         "early_stopping_best_epoch": lambda e: isinstance(e, int) and e >= 1,
-        "early_stopping_epochs_run": lambda e: isinstance(e, int),
+        # it stopped well before its limit of 50 epochs
+        "early_stopping_epochs_run": lambda e: isinstance(e, int) and e <= 40,
         "early_stopping_patience": lambda p: isinstance(p, int) and p >= 1,
         "resume_started_at_epoch": lambda e: e == 4,  # crashed after epoch 3
         "resume_lost_epochs": lambda n: n == 0,
@@ -100,10 +102,12 @@ TARGETS = {
         "fashion_macro_f1": lambda f: f >= 0.90,
         "fashion_test_accuracy": lambda a: a >= 0.90,
         "fashion_accuracy_ci95": lambda ci: len(ci) == 2,
+        "fashion_macro_f1_ci95": lambda ci: len(ci) == 2,
         "binary_roc_auc": lambda a: a >= 0.93,
         "regression_r2": lambda r: r > 0.2,
         "kfold_accuracy_mean": lambda a: a >= 0.8,
         "kfold_accuracy_std": lambda s: 0.0 < s < 0.05,
+        "kfold_paired_difference_sem": lambda s: 0.0 < s < 0.02,
     },
 }
 
@@ -130,6 +134,14 @@ CROSS_CHECKS = {
     },
     "07_evaluation": {
         "the test accuracy lies in its interval": _interval_holds,
+        "the macro F1 lies in its interval": lambda r: (
+            r["fashion_macro_f1_ci95"][0]
+            <= r["fashion_macro_f1"]
+            <= r["fashion_macro_f1_ci95"][1]
+        ),
+        "the standard error of the mean is below the fold spread": lambda r: (
+            0.0 < r["kfold_accuracy_sem"] < r["kfold_accuracy_std"]
+        ),
     },
 }
 
