@@ -75,8 +75,9 @@ browser: site chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/site
 
 ## make run NB=notebooks/02_sequential_models.ipynb: a full run that refreshes a chapter's outputs
-run: setup
+run:
 	@[ -n "$(NB)" ] || { echo "usage: make run NB=notebooks/NN_name.ipynb (one or more, space-separated)"; exit 2; }
+	@$(MAKE) --no-print-directory setup
 	$(BIN)/python -m tools.run $(NB)
 
 clean:
