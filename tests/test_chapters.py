@@ -68,16 +68,18 @@ TARGETS = {
         "tfdata_speedup_cnn": lambda s: s > 1.0,
         "catsdogs_val_accuracy_augmented": lambda a: a >= 0.72,
         "imdb_text_test_accuracy": lambda a: a >= 0.85,
+        "imdb_text_val_accuracy": lambda a: a >= 0.85,
         "export_roundtrip_max_abs_diff": lambda d: 0.0 <= d < 1e-5,
     },
     "04_functional_api": {
         "residual_fashion_test_accuracy": lambda a: a >= 0.92,
-        "plain_fashion_test_accuracy": lambda a: 0.5 < a <= 1.0,
+        "plain_fashion_test_accuracy": lambda a: a >= 0.91,
         "siamese_pair_accuracy": lambda a: a >= 0.95,
         # head 1: positive or negative; head 2: the 1-10 star rating
         "imdb_sentiment_test_accuracy": lambda a: a >= 0.85,
         "imdb_stars_test_mae": lambda e: e <= 2.0,
-        "imdb_stars_baseline_mae": lambda e: e > 0.0,
+        # the training median predicts 4 stars: a test MAE of about 3.3
+        "imdb_stars_baseline_mae": lambda e: 3.0 < e < 3.6,
     },
     "05_subclassing": {
         "custom_dense_matches_keras": lambda m: m is True,
@@ -120,8 +122,8 @@ CROSS_CHECKS = {
         ),
     },
     "04_functional_api": {
-        "the model beats the median baseline": lambda r: (
-            r["imdb_stars_test_mae"] < r["imdb_stars_baseline_mae"]
+        "the model cuts the median baseline's error by 40%": lambda r: (
+            r["imdb_stars_test_mae"] <= 0.6 * r["imdb_stars_baseline_mae"]
         ),
     },
     "06_training": {
