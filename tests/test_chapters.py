@@ -395,6 +395,7 @@ def test_a_3e_6_round_trip_difference_misses_a_1e_6_target():
         "custom_train_step_test_accuracy": 0.99,
         "explicit_loop_test_accuracy": 0.99,
         "roundtrip_max_abs_diff": 3e-6,
+        "export_max_abs_diff": 0.0,
     }
     problems = target_problems("05_subclassing", _printed_back(figures))
     assert problems == [
