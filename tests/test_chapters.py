@@ -62,6 +62,7 @@ TARGETS = {
         "mnist_mlp_test_accuracy": lambda a: a >= 0.98,
         "mnist_cnn_test_accuracy": lambda a: a >= 0.99,
         "fashion_cnn_test_accuracy": lambda a: a >= 0.91,
+        "cnn_error_reduction_vs_mlp": lambda r: r >= 0.3,
     },
     "03_data_pipelines": {
         "tfdata_speedup": lambda s: s >= 1.5,
@@ -111,6 +112,24 @@ TARGETS = {
         "kfold_accuracy_std": lambda s: 0.0 < s < 0.05,
         "kfold_paired_difference_sem": lambda s: 0.0 < s < 0.02,
     },
+    "09_saving_and_exporting": {
+        "keras_roundtrip_max_abs_diff": lambda d: d == 0.0,
+        "weights_roundtrip_max_abs_diff": lambda d: d == 0.0,
+        "resume_max_abs_loss_diff": lambda d: 0.0 <= d <= 1e-6,
+        "resume_max_abs_weight_diff": lambda d: 0.0 <= d <= 1e-6,
+        "savedmodel_max_abs_diff": lambda d: 0.0 <= d <= 1e-5,
+        "tfsmlayer_max_abs_diff": lambda d: 0.0 <= d <= 1e-5,
+        "archive_max_abs_diff": lambda d: 0.0 <= d <= 1e-5,
+        "onnx_max_abs_diff": lambda d: 0.0 <= d <= 1e-4,
+        "h5_max_abs_diff": lambda d: 0.0 <= d <= 1e-5,
+        "safe_mode_refused_lambda": lambda r: r is True,
+        "test_accuracy": lambda a: a >= 0.78,
+        # every format of the table measured, none empty
+        "format_sizes_bytes": lambda d: (
+            {".keras", ".weights.h5", "SavedModel", "ONNX"} <= set(d)
+            and all(size > 100_000 for size in d.values())
+        ),
+    },
 }
 
 # Checks that relate several figures of one chapter.
@@ -132,6 +151,11 @@ CROSS_CHECKS = {
         ),
         "best_optimizer is the lowest final validation loss": (
             _best_optimizer_is_argmin
+        ),
+    },
+    "09_saving_and_exporting": {
+        "ModelCheckpoint's best epoch is one it ran": lambda r: (
+            1 <= r["checkpoint_best_epoch"] <= r["checkpoint_epochs"]
         ),
     },
     "07_evaluation": {
