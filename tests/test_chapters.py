@@ -112,6 +112,27 @@ TARGETS = {
         "kfold_accuracy_std": lambda s: 0.0 < s < 0.05,
         "kfold_paired_difference_sem": lambda s: 0.0 < s < 0.02,
     },
+    "08_tensorboard": {
+        "runs_logged": lambda n: n >= 10,
+        "scalar_tags": lambda tags: (
+            {
+                "epoch_loss",
+                "epoch_accuracy",
+                "batch_loss",
+                "batch_accuracy",
+                "epoch_learning_rate",
+            }
+            <= set(tags)
+        ),
+        "history_vs_events_max_abs_diff": lambda d: 0.0 <= d < 1e-6,
+        "histogram_steps": lambda n: n >= 5,
+        "image_summaries": lambda n: n >= 10,
+        "hparams_trials": lambda n: 4 <= n <= 8,
+        "hparams_best": lambda b: b["val_accuracy"] >= 0.83,
+        "profile_written": lambda p: p is True,
+        "step_time_input_share": lambda s: 0.0 < s < 0.5,
+        "imdb_val_accuracy": lambda a: a >= 0.83,
+    },
     "09_saving_and_exporting": {
         "keras_roundtrip_max_abs_diff": lambda d: d == 0.0,
         "weights_roundtrip_max_abs_diff": lambda d: d == 0.0,
