@@ -15,6 +15,8 @@ COLAB_BIN     = $(COLAB_VENV)/bin
 export BOOK_DATA_MIRROR
 export PYTHONHASHSEED = 0
 export TF_CPP_MIN_LOG_LEVEL = 2
+# Python 3.13 kernels: no debugpy warning about frozen modules in the test logs.
+export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Quick mode, each chapter in order, outputs compared where tagged nbval-check-output.
