@@ -156,9 +156,11 @@ TARGETS = {
 # Checks that relate several figures of one chapter.
 CROSS_CHECKS = {
     "03_data_pipelines": {
-        "augmentation beats no augmentation": lambda r: (
-            r["catsdogs_val_accuracy_augmented"]
-            > r["catsdogs_val_accuracy_plain"]
+        # The clear evidence is the validation loss; one run's accuracy gap
+        # (about one standard error) is reported, not tested.
+        "augmentation at least halves the validation loss": lambda r: (
+            r["catsdogs_val_loss"]["augmented"]
+            <= 0.5 * r["catsdogs_val_loss"]["plain"]
         ),
     },
     "04_functional_api": {
