@@ -154,13 +154,11 @@ def plot_images(
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
+    cell = min(size, PAGE_WIDTH / ncols)  # each image's side, in inches
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(
-            min(PAGE_WIDTH, size * ncols),
-            min(PAGE_WIDTH, size * ncols) / ncols * nrows + 0.35 * nrows,
-        ),
+        figsize=(cell * ncols, (cell + 0.35) * nrows),
         squeeze=False,
     )
     for i, ax in enumerate(axes.flat):
