@@ -125,8 +125,10 @@ def code_hash(nb) -> str:
 
 
 def chapters() -> list[Path]:
-    """Every chapter notebook, in order."""
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """Every chapter notebook, in order: chapters, then appendices (A1_...)."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(
+        NOTEBOOKS.glob("[A-Z][0-9]_*.ipynb")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
