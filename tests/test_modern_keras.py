@@ -20,10 +20,15 @@ APPENDIX = "A1_reading_keras2_code"
 LEGACY = {
     r"\b(tf|tensorflow)\.keras\b": "import keras (Keras 3), not tf.keras",
     r"\b(fit|predict|evaluate)_generator\b": "fit/predict/evaluate",
-    r"\bpredict_(classes|proba)\b": "predict, then argmax or a threshold",
+    # Not predict_proba: scikit-learn's estimators have it.
+    r"\bpredict_classes\b": "predict, then argmax or a threshold",
     r"\bImageDataGenerator\b": "image_dataset_from_directory + layers",
     r"\bkeras\.preprocessing\b": "keras.utils / keras.layers",
-    r"\bkeras\.wrappers\b": "SciKeras",
+    # Not keras.wrappers alone: keras.wrappers.SKLearnClassifier is Keras 3.
+    r"\bkeras\.wrappers\.scikit_learn\b": "SciKeras or keras.wrappers",
+    r"\bnp_utils\b": "keras.utils.to_categorical",
+    r"\bnb_epoch\b": "epochs=",
+    r"[(,]\s*decay\s*=(?!=)": "a learning-rate schedule",
     r"\bfrom\s+keras\s+import\s+backend\b|\bbackend\s+as\s+K\b": "keras.ops",
     r"[(,]\s*lr\s*=(?!=)": "learning_rate=",
     r"\binput_length\s*=": "Embedding without input_length",
@@ -79,6 +84,9 @@ def test_only_the_appendix_uses_legacy_keras(name, code):
         "model.save(f'{name}.h5')",
         "from keras.wrappers.scikit_learn import KerasClassifier",
         "os.environ['TF_USE_LEGACY_KERAS'] = '1'",
+        "keras.optimizers.SGD(0.1, decay=1e-4)",
+        "from keras.utils import np_utils",
+        "model.fit(x, y, nb_epoch=10)",
     ],
 )
 def test_each_legacy_form_is_caught(code):
@@ -96,6 +104,10 @@ def test_each_legacy_form_is_caught(code):
         "# fit_generator is gone: use fit",
         "layers.Embedding(5000, 32)",
         "keras.utils.image_dataset_from_directory(path)",
+        "p = forest.predict_proba(x_val)",
+        "keras.wrappers.SKLearnClassifier(model=build)",
+        "keras.optimizers.AdamW(weight_decay=1e-4)",
+        "schedules.ExponentialDecay(0.1, 100, decay_rate=0.9)",
     ],
 )
 def test_modern_forms_pass(code):
