@@ -151,10 +151,67 @@ TARGETS = {
             and all(size > 100_000 for size in d.values())
         ),
     },
+    "13_time_series": {
+        "naive_last_value_test_mae": lambda e: 2.4 < e < 2.8,
+        "naive_seasonal_test_mae": lambda e: 1.5 < e < 1.8,
+        "linear_test_mae": lambda e: e < 0.7,
+        "best_network": lambda n: n in {"dense", "lstm", "gru", "conv1d"},
+        "best_network_test_mae": lambda e: e < 0.8,
+        "best_network_test_mae_standard_error": lambda s: 0.0 < s < 0.05,
+        "best_network_margin_ci95": lambda ci: len(ci) == 2 and ci[0] > 0.3,
+        "lstm_on_levels_test_mae": lambda e: e > 2.0,
+        "filled_months": lambda n: n == 3,
+        "seeds": lambda n: n >= 3,
+    },
+    "A1_reading_keras2_code": {
+        "legacy_apis_shown": lambda n: n == 13,
+        "claims_corrected": lambda n: n >= 50,
+        "claims_demonstrated": lambda n: n >= 35,
+        "claims_checked_in_code": lambda n: n >= 35,
+        "tf_keras_legacy_run_ok": lambda v: v is True,
+        "tf_keras_version": lambda v: v.startswith("2."),
+        "tf_keras_legacy_adam_lr": lambda v: abs(v - 0.01) < 1e-6,
+        # tf_keras drops lr= on the new optimizers: they train at 0.001
+        "tf_keras_new_adam_lr_with_lr_arg": lambda v: abs(v - 0.001) < 1e-6,
+        "pydataset_test_accuracy": lambda a: a >= 0.85,
+        "double_softmax_loss": lambda v: v > 1.0,
+        "minmax_test_max": lambda v: v > 1.0,
+        # a bootstrap sample holds 1 - 1/e of the rows
+        "bootstrap_unique_share": lambda v: abs(v - 0.632) < 0.03,
+    },
 }
 
 # Checks that relate several figures of one chapter.
 CROSS_CHECKS = {
+    "A1_reading_keras2_code": {
+        "every claim meant to be shown in code is": lambda r: (
+            r["claims_demonstrated"] == r["claims_checked_in_code"]
+            and r["claims_corrected"] > r["claims_demonstrated"]
+        ),
+    },
+    "13_time_series": {
+        "the best network beats last season by 0.5 ppm and 5 SE": lambda r: (
+            r["naive_seasonal_test_mae"] - r["best_network_test_mae"]
+            > max(0.5, 5 * r["best_network_test_mae_standard_error"])
+        ),
+        "the margin is last season's MAE minus the network's": lambda r: (
+            abs(
+                r["best_network_margin_vs_seasonal"]
+                - (r["naive_seasonal_test_mae"] - r["best_network_test_mae"])
+            )
+            < 1e-3
+        ),
+        "the best network is chosen on validation": lambda r: (
+            r["best_network"]
+            == min(
+                (k for k in r["networks_val_mae"] if k != "linear"),
+                key=r["networks_val_mae"].get,
+            )
+        ),
+        "levels fail on the trending test years": lambda r: (
+            r["lstm_on_levels_test_mae"] > r["naive_seasonal_test_mae"]
+        ),
+    },
     "03_data_pipelines": {
         # The clear evidence is the validation loss; one run's accuracy gap
         # (about one standard error) is reported, not tested.
