@@ -126,3 +126,25 @@ def test_sync_command_updates_stale_chapters(tmp_path, monkeypatch, capsys):
     assert (
         book.main(["sync"]) == 0 and capsys.readouterr().out == ""
     )  # nothing left to do
+
+
+def test_chapters_are_numbered_then_appendices_never_failed_runs(
+    tmp_path, monkeypatch
+):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    names = [
+        "A1_old.ipynb",
+        "10_b.ipynb",
+        "02_a.ipynb",
+        "10_b.failed.ipynb",
+        "notes.ipynb",
+    ]
+    for name in names:
+        nbformat.write(_notebook(), notebooks / name)
+    monkeypatch.setattr(book, "NOTEBOOKS", notebooks)
+    assert [p.name for p in book.chapters()] == [
+        "02_a.ipynb",
+        "10_b.ipynb",
+        "A1_old.ipynb",
+    ]

@@ -125,10 +125,14 @@ def code_hash(nb) -> str:
 
 
 def chapters() -> list[Path]:
-    """Every chapter notebook, in order: chapters, then appendices (A1_...)."""
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(
+    """Every chapter notebook, in order: chapters, then appendices (A1_...).
+
+    Not the runner's ``NN_name.failed.ipynb`` copies of a failed run.
+    """
+    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(
         NOTEBOOKS.glob("[A-Z][0-9]_*.ipynb")
     )
+    return [p for p in found if not p.name.endswith(".failed.ipynb")]
 
 
 def main(argv: list[str] | None = None) -> int:
