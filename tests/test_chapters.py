@@ -190,10 +190,46 @@ TARGETS = {
         "ensemble_model_vs_numpy_max_abs_diff": lambda d: 0.0 <= d < 1e-5,
         "mixed_ensemble_mae": lambda m: m < 0.32,
     },
+    "16_performance_and_scale": {
+        "device": lambda v: isinstance(v, str) and v != "",
+        # Measured, not promised: the ratios depend on the device (on this
+        # CPU all three levers were slower or level); only sanity bounds.
+        "mixed_precision_speedup": lambda v: 0.2 < v < 10,
+        "xla_speedup": lambda v: 0.05 < v < 10,
+        "steps_per_execution_speedup": lambda v: 0.5 < v < 3,
+        "custom_vs_builtin_loss_diff": lambda v: v < 1e-5,
+        "mirrored_replicas": lambda v: v >= 2,
+        "mirrored_loss_max_abs_diff": lambda v: v < 1e-3,
+        "multiprocess_engine": lambda v: v == "jax DataParallel (gloo)",
+        "multiprocess_workers": lambda v: v == 2,
+        "multiprocess_loss_max_abs_diff": lambda v: v < 1e-4,
+        "multiprocess_weights_equal": lambda v: v is True,
+        "multiprocess_checkpoints": lambda v: (
+            v
+            == [
+                "checkpoints/epoch1.weights.h5",
+                "checkpoints/epoch2.weights.h5",
+            ]
+        ),
+        "memory_mib_per_image": lambda v: v["float32"] > 0,
+    },
 }
 
 # Checks that relate several figures of one chapter.
 CROSS_CHECKS = {
+    "16_performance_and_scale": {
+        "mixed precision costs no accuracy": lambda r: (
+            abs(
+                r["mixed_vs_float32_val_accuracy"]["float32 (baseline)"]
+                - r["mixed_vs_float32_val_accuracy"]["mixed_bfloat16"]
+            )
+            < 0.02
+        ),
+        "mixed precision needs less memory per image": lambda r: (
+            r["memory_mib_per_image"]["mixed_bfloat16"]
+            < r["memory_mib_per_image"]["float32"]
+        ),
+    },
     "11_ensembles": {
         "the ensemble beats its best member by 2 SE": lambda r: (
             r["ensemble_test_accuracy"] > r["best_member_test_accuracy"]
