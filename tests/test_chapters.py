@@ -218,15 +218,14 @@ TARGETS = {
 # Checks that relate several figures of one chapter.
 CROSS_CHECKS = {
     "16_performance_and_scale": {
+        # by value, not key: the policy is mixed_float16 on a GPU
         "mixed precision costs no accuracy": lambda r: (
-            abs(
-                r["mixed_vs_float32_val_accuracy"]["float32 (baseline)"]
-                - r["mixed_vs_float32_val_accuracy"]["mixed_bfloat16"]
-            )
+            max(r["mixed_vs_float32_val_accuracy"].values())
+            - min(r["mixed_vs_float32_val_accuracy"].values())
             < 0.02
         ),
         "mixed precision needs less memory per image": lambda r: (
-            r["memory_mib_per_image"]["mixed_bfloat16"]
+            min(r["memory_mib_per_image"].values())
             < r["memory_mib_per_image"]["float32"]
         ),
     },
