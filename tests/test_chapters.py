@@ -226,10 +226,35 @@ TARGETS = {
         "seconds_per_epoch": lambda v: 0 < v["frozen_head"] < v["fine_tuning"],
         "val_wrong": lambda v: v <= 20,
     },
+    "14_hyperparameter_tuning": {
+        "blog_gridsearch_error": lambda e: e == "TypeError",
+        "tuner_trials": lambda t: (
+            set(t) == {"Hyperband", "RandomSearch", "Bayesian"}
+            and min(t.values()) >= 5
+        ),
+        "tuner_best_val_accuracy": lambda d: min(d.values()) >= 0.83,
+        "tuned_test_accuracy": lambda a: a >= 0.84,
+        "resumed_trials_reused": lambda n: n > 0,
+        "resumed_trials_run": lambda n: n > 0,
+        "keras_wrapper_cv_accuracy": lambda a: a >= 0.8,
+    },
 }
 
 # Checks that relate several figures of one chapter.
 CROSS_CHECKS = {
+    "14_hyperparameter_tuning": {
+        "tuning beats the default by 2 SE on test": lambda r: (
+            r["tuned_test_accuracy"] > r["default_test_accuracy"]
+            and r["tuned_gain"] >= 2 * r["tuned_gain_se"]
+        ),
+        "the gain is tuned minus default": lambda r: (
+            abs(
+                r["tuned_gain"]
+                - (r["tuned_test_accuracy"] - r["default_test_accuracy"])
+            )
+            < 1e-3
+        ),
+    },
     "10_transfer_learning": {
         # The issue asks for fine-tuning above the frozen figure; on this
         # split the two are one photo apart, which the chapter says is
