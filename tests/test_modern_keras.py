@@ -61,7 +61,12 @@ def _sources():
         yield f"helpers/{path.name}", path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name,code", list(_sources()), ids=lambda v: v)
+SOURCES = list(_sources())
+
+
+@pytest.mark.parametrize(
+    "name,code", SOURCES, ids=[name for name, _ in SOURCES]
+)
 def test_only_the_appendix_uses_legacy_keras(name, code):
     found = legacy_calls(code)
     assert not found, (
